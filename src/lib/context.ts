@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { Db } from '../db/client';
+import type { OrganizationKind, UserRole } from '../modules/parties/roles';
+import type { Clock } from './clock';
+import { AppError } from './errors';
+
+/** Who is acting: a person (through an API key) or the platform itself (seed, night jobs). */
+export type Actor =
+  | {
+      type: 'user';
+      userId: string;
+      organizationId: string;
+      organizationKind: OrganizationKind;
+      role: UserRole;
+      apiKeyId: string;
+    }
+  | { type: 'system'; name: string };
+
+/** Everything a verb needs to know about the call: who, which request, and the resources. */
+export interface Ctx {
+  actor: Actor;
+  requestId: string;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+}
+
+export type UserActor = Extract<Actor, { type: 'user' }>;
+
+/** The actor must be a person with one of `roles`; the platform itself may do anything. */
+export function requireRole(ctx: Ctx, roles: readonly UserRole[]): void {
+  const { actor } = ctx;
+  if (actor.type === 'system') return;
+  if (!roles.includes(actor.role)) {
+    throw new AppError('forbidden', `This action needs the role ${roles.join(' or ')}; this key acts as ${actor.role}`);
+  }
+}
+
+export function isPlatformWide(actor: Actor): boolean {
+  return actor.type === 'system' || actor.role === 'platform_admin';
+}
+
+/** Tenancy rule for parties: a caller sees its own organization; the platform sees all. */
+export function canSeeOrganization(actor: Actor, organizationId: string): boolean {
+  return actor.type === 'system' || actor.role === 'platform_admin' || actor.organizationId === organizationId;
+}
+
+export function actorUserId(actor: Actor): string | null {
+  return actor.type === 'user' ? actor.userId : null;
+}

@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { serve, type ServerType } from '@hono/node-server';
+import type { MqttClient } from 'mqtt';
+import { createApp } from './app';
+import { checkDatabase, connectDatabase, redactUrl, type Database } from './db/client';
+import { migrateDatabase } from './db/migrate';
+import { resolveDatabase } from './db/resolve';
+import { ConfigError, loadEnv, type Env, type Role } from './env';
+import { createMetrics } from './http/metrics';
+import { connectMqtt, endMqtt, type MqttSettings } from './ingest/mqtt-client';
+import { createRedis, probeRedis } from './jobs/redis';
+import { startJobs, type JobsRole } from './jobs/workers';
+import { systemClock } from './lib/clock';
+import { createLogger, type Logger } from './lib/logger';
+import { bootstrapPlatform } from './modules/parties/bootstrap-platform';
+
+/** Start-up failures a newcomer can act on: printed as one line, exit code 1. */
+class StartupError extends Error {}
+
+type Closer = { name: string; close: () => Promise<unknown> };
+
+/**
+ * Composition root: env → PostgreSQL → Redis → broker → roles. Closers are pushed in the
+ * order things start and run in the order the design asks for on shutdown: HTTP, MQTT,
+ * workers, Redis, PostgreSQL (then the embedded services).
+ */
+async function main(): Promise<void> {
+  let env: Env;
+  try {
+    env = loadEnv();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`threeflow: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const role = roleFromArgs(process.argv.slice(2)) ?? env.THREEFLOW_ROLE;
+  const log = createLogger(env.LOG_LEVEL);
+  const closers: Record<'http' | 'mqtt' | 'jobs' | 'redis' | 'postgres' | 'embeddedBroker' | 'embeddedPostgres', Closer | undefined> = {
+    http: undefined,
+    mqtt: undefined,
+    jobs: undefined,
+    redis: undefined,
+    postgres: undefined,
+    embeddedBroker: undefined,
+    embeddedPostgres: undefined,
+  };
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error({ timeoutMs: env.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, env.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    for (const closer of Object.values(closers)) {
+      if (!closer) continue;
+      try {
+        await closer.close();
+        log.debug({ closed: closer.name }, 'closed');
+      } catch (err) {
+        log.warn({ err, closer: closer.name }, 'error while closing');
+      }
+    }
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    // PostgreSQL: the configured one, or an embedded one for a machine with nothing set up.
+    const resolved = await resolveDatabase(env, log).catch((e: unknown) => {
+      throw new StartupError(message(e));
+    });
+    if (resolved.embedded) closers.embeddedPostgres = { name: 'embedded PostgreSQL', close: () => resolved.stop() };
+    const databaseUrl = resolved.url;
+    const database: Database = connectDatabase(databaseUrl, { max: env.DATABASE_POOL_SIZE });
+    closers.postgres = { name: 'PostgreSQL', close: () => database.close() };
+    await checkDatabase(database.sql).catch((e: unknown) => {
+      throw new StartupError(`PostgreSQL is not reachable at ${redactUrl(databaseUrl)}: ${message(e)}. Start it, or unset DATABASE_URL to use the embedded one.`);
+    });
+
+    const redisProbe = await probeRedis(env.REDIS_URL).catch((e: unknown) => {
+      throw new StartupError(
+        `Redis is not reachable at ${redactUrl(env.REDIS_URL)} (${message(e)}). Start it with \`redis-server --daemonize yes\` (or \`sudo systemctl start redis-server\`), or set REDIS_URL.`,
+      );
+    });
+    if (redisProbe.warning) log.warn(redisProbe.warning);
+
+    await migrateDatabase(databaseUrl).catch((e: unknown) => {
+      throw new StartupError(`Database migration failed: ${message(e)}`);
+    });
+    await printBootstrapKey(database, log);
+
+    // Broker: the configured one, or the embedded Aedes broker (MQTT 3.1.1).
+    let mqttSettings: MqttSettings;
+    if (env.MQTT_URL) {
+      mqttSettings = { url: env.MQTT_URL, username: env.MQTT_USERNAME, password: env.MQTT_PASSWORD, protocolVersion: env.MQTT_PROTOCOL_VERSION };
+    } else {
+      const { startEmbeddedBroker } = await import('./ingest/embedded-broker');
+      const username = env.MQTT_USERNAME ?? 'threeflow-platform';
+      const password = env.MQTT_PASSWORD ?? randomBytes(18).toString('base64url');
+      const broker = await startEmbeddedBroker({ port: env.EMBEDDED_MQTT_PORT, username, password }).catch((e: unknown) => {
+        throw new StartupError(message(e));
+      });
+      closers.embeddedBroker = { name: 'embedded MQTT broker', close: () => broker.close() };
+      mqttSettings = { url: broker.url, username, password, protocolVersion: 4 };
+    }
+    const mqttClient: MqttClient = await connectMqtt(mqttSettings, { clientId: `threeflow-${role}-${process.pid}-${randomBytes(3).toString('hex')}` }).catch(
+      (e: unknown) => {
+        throw new StartupError(`${message(e)}. Start Mosquitto (\`mosquitto -d\`), or unset MQTT_URL to use the embedded broker.`);
+      },
+    );
+    closers.mqtt = { name: 'MQTT', close: () => endMqtt(mqttClient) };
+
+    const producerRedis = createRedis(env.REDIS_URL, 'producer');
+    const workerRedis = createRedis(env.REDIS_URL, 'worker');
+    producerRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (producer) error'));
+    workerRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (worker) error'));
+    closers.redis = {
+      name: 'Redis',
+      close: async () => {
+        await Promise.allSettled([producerRedis.quit(), workerRedis.quit()]);
+      },
+    };
+
+    const metrics = createMetrics();
+    const deps = { db: database.db, clock: systemClock, log, metrics };
+
+    let jobs: JobsRole | undefined;
+    if (role === 'jobs' || role === 'all') {
+      jobs = await startJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
+      closers.jobs = { name: 'job workers', close: () => jobs!.close() };
+    }
+    if (role === 'ingest' || role === 'all') {
+      // The ingest role holds the broker connection above; device ingestion subscribes on it (issue 4).
+      log.info({ broker: redactUrl(mqttSettings.url), protocolVersion: mqttSettings.protocolVersion }, 'ingest role connected to the broker');
+    }
+
+    if (role === 'api' || role === 'all') {
+      const app = createApp({
+        ...deps,
+        env,
+        readiness: [
+          { name: 'postgres', check: () => checkDatabase(database.sql) },
+          { name: 'redis', check: async () => void (await producerRedis.ping()) },
+          { name: 'broker', check: async () => assertConnected(mqttClient) },
+        ],
+      });
+      const server = await listen(app.fetch, env.HOST, env.PORT).catch((e: unknown) => {
+        throw new StartupError(`HTTP server could not listen on ${env.HOST}:${env.PORT}: ${message(e)} (set PORT)`);
+      });
+      closers.http = { name: 'HTTP', close: () => closeServer(server, Math.min(5000, env.SHUTDOWN_TIMEOUT_MS / 2)) };
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : env.PORT;
+      const base = env.PUBLIC_URL ?? `http://localhost:${port}`;
+      log.info({ role, port, url: base }, 'listening');
+      process.stdout.write(
+        [
+          '',
+          `threeflow is up (role ${role}, business time zone ${env.BUSINESS_TZ})`,
+          `  API       ${base}/v1   (Authorization: Bearer <key>)`,
+          `  Docs      ${base}/docs`,
+          `  OpenAPI   ${base}/openapi.json`,
+          `  Metrics   ${base}/metrics`,
+          `  Health    ${base}/healthz   Ready ${base}/readyz`,
+          `  MQTT      ${redactUrl(mqttSettings.url)}${env.MQTT_URL ? '' : ' (embedded)'}`,
+          `  Database  ${redactUrl(databaseUrl)}${env.DATABASE_URL ? '' : ' (embedded)'}`,
+          '',
+        ].join('\n') + '\n',
+      );
+    } else {
+      log.info({ role }, 'started');
+    }
+  } catch (e) {
+    if (e instanceof StartupError) {
+      process.stderr.write(`threeflow: ${e.message}\n`);
+    } else {
+      log.fatal({ err: e }, 'start-up failed');
+    }
+    for (const closer of Object.values(closers).reverse()) await closer?.close().catch(() => {});
+    process.exit(1);
+  }
+}
+
+function roleFromArgs(args: string[]): Role | undefined {
+  const arg = args.find((a) => a.startsWith('--role='))?.slice('--role='.length) ?? (args[0] && !args[0].startsWith('-') ? args[0] : undefined);
+  if (arg === undefined) return undefined;
+  if (arg === 'all' || arg === 'api' || arg === 'ingest' || arg === 'jobs') return arg;
+  process.stderr.write(`threeflow: unknown role "${arg}"; use api, ingest, jobs or all\n`);
+  process.exit(1);
+}
+
+async function printBootstrapKey(database: Database, log: Logger): Promise<void> {
+  const created = await bootstrapPlatform({
+    ctx: { actor: { type: 'system', name: 'first-start' }, requestId: 'first-start', db: database.db, clock: systemClock, log },
+    input: { adminEmail: 'admin@threeflow.local' },
+  });
+  if (!created) return;
+  process.stdout.write(
+    `\nFirst start: created the platform admin (admin@threeflow.local). Its API key, shown only now:\n\n    ${created.secret}\n\nStore it; only its hash is kept. Use it as "Authorization: Bearer <key>".\n`,
+  );
+}
+
+function assertConnected(client: MqttClient): void {
+  if (!client.connected) throw new Error('not connected to the MQTT broker');
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish, then cuts idle and lingering keep-alives. */
+function closeServer(server: ServerType, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = server as import('node:http').Server;
+    const timer = setTimeout(() => s.closeAllConnections?.(), graceMs);
+    s.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    s.closeIdleConnections?.();
+  });
+}
+
+function message(e: unknown): string {
+  if (e instanceof AggregateError && e.errors.length) return message(e.errors[0]);
+  if (e instanceof Error) return e.message || (e as NodeJS.ErrnoException).code || e.name;
+  return String(e);
+}
+
+void main();
