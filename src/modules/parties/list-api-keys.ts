@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, or } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { apiKeys } from '../../db/schema';
 import type { Ctx } from '../../lib/context';
+import { afterCursor } from '../../db/keyset';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
 import { loadVisibleOrganization } from './get-organization';
@@ -17,7 +18,7 @@ export async function listApiKeys({ ctx, input }: { ctx: Ctx; input: { organizat
     .where(
       and(
         eq(apiKeys.organizationId, org.id),
-        cursor ? or(gt(apiKeys.createdAt, cursor.createdAt), and(eq(apiKeys.createdAt, cursor.createdAt), gt(apiKeys.id, cursor.id))) : undefined,
+        afterCursor(apiKeys.createdAt, apiKeys.id, cursor),
       ),
     )
     .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq, type SQL } from 'drizzle-orm';
 import { organizations } from '../../db/schema';
 import { type Ctx, isPlatformWide } from '../../lib/context';
+import { afterCursor } from '../../db/keyset';
 import { decodeCursor, pageOf } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
 import { toOrganization } from './mappers';
@@ -13,9 +14,7 @@ export async function listOrganizations({ ctx, input }: { ctx: Ctx; input: unkno
   const where: (SQL | undefined)[] = [];
   if (ctx.actor.type === 'user' && !isPlatformWide(ctx.actor)) where.push(eq(organizations.id, ctx.actor.organizationId));
   if (q.kind) where.push(eq(organizations.kind, q.kind));
-  if (cursor) {
-    where.push(or(gt(organizations.createdAt, cursor.createdAt), and(eq(organizations.createdAt, cursor.createdAt), gt(organizations.id, cursor.id))));
-  }
+  where.push(afterCursor(organizations.createdAt, organizations.id, cursor));
   const rows = await ctx.db
     .select()
     .from(organizations)

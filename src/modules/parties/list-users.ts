@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, or } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { users } from '../../db/schema';
 import type { Ctx } from '../../lib/context';
+import { afterCursor } from '../../db/keyset';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
 import { loadVisibleOrganization } from './get-organization';
@@ -16,7 +17,7 @@ export async function listUsers({ ctx, input }: { ctx: Ctx; input: { organizatio
     .where(
       and(
         eq(users.organizationId, org.id),
-        cursor ? or(gt(users.createdAt, cursor.createdAt), and(eq(users.createdAt, cursor.createdAt), gt(users.id, cursor.id))) : undefined,
+        afterCursor(users.createdAt, users.id, cursor),
       ),
     )
     .orderBy(asc(users.createdAt), asc(users.id))
