@@ -52,7 +52,8 @@ describe('jobs role', () => {
     await events.waitUntilReady();
     const job = await queue.add(queues.maintenance.jobs.purgeIdempotencyKeys.name, {});
     const result = (await job.waitUntilFinished(events, 15_000)) as { purged: number };
-    expect(result.purged).toBeGreaterThanOrEqual(1);
+    // Another suite's purge may run at the same time and take this row first: the count can be 0, the row must be gone.
+    expect(Number.isInteger(result.purged)).toBe(true);
     expect((await database.sql`select 1 from idempotency_keys where organization_id = ${org.id}`).length).toBe(0);
     await events.close();
     eventsRedis.disconnect();
