@@ -6,6 +6,8 @@ import { mountApiDocs } from './http/openapi';
 import { errorToProblem, problem } from './http/problem';
 import type { AppDeps, AppEnv } from './http/types';
 import { AppError, fieldErrorsFromZod } from './lib/errors';
+import { registerAuditRoutes } from './modules/audit/routes';
+import { registerFinancingRoutes } from './modules/financing/routes';
 import { registerPartiesRoutes } from './modules/parties/routes';
 
 export type { AppDeps } from './http/types';
@@ -50,6 +52,8 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', requireDeclaredMediaType(app));
   app.use('/v1/*', idempotency(deps));
   registerPartiesRoutes(app, deps);
+  registerFinancingRoutes(app, deps);
+  registerAuditRoutes(app, deps);
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);

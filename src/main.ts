@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     await migrateDatabase(databaseUrl).catch((e: unknown) => {
       throw new StartupError(`Database migration failed: ${message(e)}`);
     });
-    await printBootstrapKey(database, log);
+    await printBootstrapKey(database, log, env.BUSINESS_TZ);
 
     // Broker: the configured one, or the embedded Aedes broker (MQTT 3.1.1).
     let mqttSettings: MqttSettings;
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
 
     let jobs: JobsRole | undefined;
     if (role === 'jobs' || role === 'all') {
-      jobs = await startJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
+      jobs = await startJobs({ ...deps, businessTz: env.BUSINESS_TZ, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
       closers.jobs = { name: 'job workers', close: () => jobs!.close() };
     }
     if (role === 'ingest' || role === 'all') {
@@ -195,9 +195,9 @@ function roleFromArgs(args: string[]): Role | undefined {
   process.exit(1);
 }
 
-async function printBootstrapKey(database: Database, log: Logger): Promise<void> {
+async function printBootstrapKey(database: Database, log: Logger, businessTz: string): Promise<void> {
   const created = await bootstrapPlatform({
-    ctx: { actor: { type: 'system', name: 'first-start' }, requestId: 'first-start', db: database.db, clock: systemClock, log },
+    ctx: { actor: { type: 'system', name: 'first-start' }, requestId: 'first-start', db: database.db, clock: systemClock, businessTz, log },
     input: { adminEmail: 'admin@threeflow.local' },
   });
   if (!created) return;

@@ -16,7 +16,7 @@ export async function runCli(name: string, body: (env: Env, log: Logger) => Prom
   const log = createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL);
   try {
     await body(env, log);
-    process.exit(0);
+    process.exit(process.exitCode ?? 0);
   } catch (e) {
     process.stderr.write(`threeflow ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);

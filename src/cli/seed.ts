@@ -21,7 +21,7 @@ void runCli('seed', async (env, log) => {
   const database = connectDatabase(resolved.url, { max: 2 });
   try {
     await migrateDatabase(resolved.url);
-    const ctx: Ctx = { actor: { type: 'system', name: 'seed' }, requestId: 'seed', db: database.db, clock: systemClock, log };
+    const ctx: Ctx = { actor: { type: 'system', name: 'seed' }, requestId: 'seed', db: database.db, clock: systemClock, businessTz: env.BUSINESS_TZ, log };
     const created = await bootstrapPlatform({ ctx, input: { adminEmail } });
     let secret = created?.secret;
     if (!created) {

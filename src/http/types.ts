@@ -12,7 +12,7 @@ export interface ReadinessCheck {
 
 /** What createApp needs; main.ts builds it from real services, tests from the test services. */
 export interface AppDeps {
-  env: Pick<Env, 'BODY_LIMIT_BYTES' | 'IDEMPOTENCY_TTL_HOURS'>;
+  env: Pick<Env, 'BODY_LIMIT_BYTES' | 'IDEMPOTENCY_TTL_HOURS' | 'BUSINESS_TZ'>;
   db: Db;
   clock: Clock;
   log: Logger;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { OrganizationKind, UserRole } from '../modules/parties/roles';
-import type { Clock } from './clock';
+import { businessDate, type Clock } from './clock';
 import { AppError } from './errors';
 
 /** Who is acting: a person (through an API key) or the platform itself (seed, night jobs). */
@@ -22,7 +22,14 @@ export interface Ctx {
   requestId: string;
   db: Db;
   clock: Clock;
+  /** IANA zone in which business dates (营业日) are counted. */
+  businessTz: string;
   log: Logger;
+}
+
+/** Today's business date for this call. */
+export function today(ctx: Ctx): string {
+  return businessDate(ctx.clock.now(), ctx.businessTz);
 }
 
 export type UserActor = Extract<Actor, { type: 'user' }>;

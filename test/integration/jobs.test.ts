@@ -18,7 +18,7 @@ beforeAll(async () => {
   const { redisUrl } = testServices();
   workerRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   producerRedis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  jobs = await startJobs({ db: database.db, clock: systemClock, log: silentLog, metrics: createMetrics({ defaultMetrics: false }), workerRedis, producerRedis, prefix });
+  jobs = await startJobs({ db: database.db, clock: systemClock, businessTz: 'Asia/Shanghai', log: silentLog, metrics: createMetrics({ defaultMetrics: false }), workerRedis, producerRedis, prefix });
 });
 
 afterAll(async () => {
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('jobs role', () => {
   it('schedules the idempotency purge once, however many processes start', async () => {
     const { database } = await services();
-    const second = await startJobs({ db: database.db, clock: systemClock, log: silentLog, metrics: createMetrics({ defaultMetrics: false }), workerRedis, producerRedis, prefix });
+    const second = await startJobs({ db: database.db, clock: systemClock, businessTz: 'Asia/Shanghai', log: silentLog, metrics: createMetrics({ defaultMetrics: false }), workerRedis, producerRedis, prefix });
     await second.close();
     const queue = new Queue(queues.maintenance.name, { connection: producerRedis, prefix });
     const schedulers = await queue.getJobSchedulers();

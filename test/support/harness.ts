@@ -18,7 +18,8 @@ import { createUser } from '../../src/modules/parties/create-user';
 import { roleOrganizationKind, type OrganizationKind, type UserRole } from '../../src/modules/parties/roles';
 import { testServices } from './services';
 
-export const silentLog = createLogger('silent');
+/** Set TEST_LOG_LEVEL=error (or debug) to see what the app logs during tests. */
+export const silentLog = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
 
 let shared: { database: Database; redis: Redis; mqtt: MqttClient } | undefined;
 
@@ -44,7 +45,7 @@ export async function services() {
 export async function testApp(overrides: Partial<AppDeps> = {}) {
   const { database, redis, mqtt } = await services();
   const deps: AppDeps = {
-    env: { BODY_LIMIT_BYTES: 64 * 1024, IDEMPOTENCY_TTL_HOURS: 24 },
+    env: { BODY_LIMIT_BYTES: 64 * 1024, IDEMPOTENCY_TTL_HOURS: 24, BUSINESS_TZ: 'Asia/Shanghai' },
     db: database.db,
     clock: systemClock,
     log: silentLog,
@@ -65,7 +66,7 @@ export async function testApp(overrides: Partial<AppDeps> = {}) {
 }
 
 export function systemCtx(database: Database, clock: Clock = systemClock): Ctx {
-  return { actor: { type: 'system', name: 'test' }, requestId: `test-${randomBytes(4).toString('hex')}`, db: database.db, clock, log: silentLog };
+  return { actor: { type: 'system', name: 'test' }, requestId: `test-${randomBytes(4).toString('hex')}`, db: database.db, clock, businessTz: 'Asia/Shanghai', log: silentLog };
 }
 
 const ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';

@@ -1,2 +1,3 @@
 export * from './parties';
 export * from './platform';
+export * from './financing';

@@ -1,10 +1,12 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Every verb that changes state writes one row here in its own transaction. */
 export const auditEvents = pgTable(
   'audit_events',
   {
     id: uuid('id').primaryKey().defaultRandom(),
+    /** Order of writing: timestamps tie within a millisecond (or under a fixed test clock). */
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
     /** The tenant the change belongs to (the subject's organization). */
     organizationId: uuid('organization_id'),
     actorType: text('actor_type').notNull(),
@@ -17,7 +19,7 @@ export const auditEvents = pgTable(
     requestId: text('request_id'),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('audit_events_subject_idx').on(t.subjectType, t.subjectId), index('audit_events_organization_idx').on(t.organizationId, t.occurredAt)],
+  (t) => [index('audit_events_subject_idx').on(t.subjectType, t.subjectId), index('audit_events_organization_idx').on(t.organizationId, t.seq)],
 );
 
 /** Stored responses for Idempotency-Key; scoped per organization so tenants never share keys. */
