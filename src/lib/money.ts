@@ -11,6 +11,7 @@ export const MAX_API_FEN = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function fen(value: number | bigint | string): Fen {
   if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError(`not an integer amount of fen: ${value}`);
+  if (typeof value === 'string' && !/^-?\d+$/.test(value)) throw new RangeError(`not an integer amount of fen: "${value}"`);
   return BigInt(value);
 }
 

@@ -176,9 +176,10 @@ const STATUS_WORDS: Record<string, string> = { 未付: 'open', 部分付款: 'pa
 
 /** "12,345.67" yuan → 1234567 fen, by string arithmetic (never a float). */
 export function yuanToFen(text: string): number | null {
-  const m = /^(\d{1,15})(?:\.(\d{1,2}))?$/.exec(text.replace(/[,，\s]/g, ''));
+  // Thousands separators only where they belong ("12,345.67"): "1,5" is a decimal comma, not ¥15.
+  const m = /^(\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(\d{1,2}))?$/.exec(text.replace(/\s/g, '').replaceAll('，', ','));
   if (!m) return null;
-  const fen = BigInt(m[1]!) * 100n + BigInt((m[2] ?? '').padEnd(2, '0') || '0');
+  const fen = BigInt(m[1]!.replaceAll(',', '')) * 100n + BigInt((m[2] ?? '').padEnd(2, '0') || '0');
   return fen <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(fen) : null;
 }
 

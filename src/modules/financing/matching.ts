@@ -33,6 +33,7 @@ export function confirmationFor(invoice: Invoice, entries: LedgerEntry[]): Confi
     }
     return { confirmationStatus: 'unconfirmed', confirmationReason: 'no entry in the core enterprise’s ledger matches this supplier and invoice number', confirmedVia: null, ledgerEntryId: null, creditNoteFen: 0n, paidFen: 0n, ledgerStatus: null };
   }
+  if (explicitRejection && entries.length !== 1) return { ...pick(invoice), ledgerEntryId: null, creditNoteFen: 0n, paidFen: 0n, ledgerStatus: null };
   if (entries.length > 1) {
     return { confirmationStatus: 'mismatch', confirmationReason: `${entries.length} ledger entries (${entries.map((e) => e.externalId).join(', ')}) match this invoice number; the core enterprise must resolve the duplicate`, confirmedVia: null, ledgerEntryId: null, creditNoteFen: 0n, paidFen: 0n, ledgerStatus: null };
   }
