@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { invoices, ledgerEntries, organizations } from '../../db/schema';
-import { afterCursor } from '../../db/keyset';
+import { afterCursor, afterSeq, seqPageOf } from '../../db/keyset';
 import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
 import { AppError, type FieldError, fieldErrorsFromZod } from '../../lib/errors';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
@@ -262,12 +262,21 @@ export async function listLedgerEntries({ ctx, input }: { ctx: Ctx; input: Recor
   const q = parseInput(pageQuerySchema, input, 'query');
   const entryId = typeof input.entryId === 'string' ? input.entryId : undefined;
   const own = ctx.actor.type === 'user' && !isPlatformWide(ctx.actor) ? eq(ledgerEntries.coreEnterpriseOrganizationId, ctx.actor.organizationId) : undefined;
+  if (entryId) {
+    // One entry's history, oldest version first; the cursor is the last version seen.
+    const rows = await ctx.db
+      .select()
+      .from(ledgerEntries)
+      .where(and(own, eq(ledgerEntries.externalId, entryId), afterSeq(ledgerEntries.version, q.cursor)))
+      .orderBy(asc(ledgerEntries.version))
+      .limit(q.limit + 1);
+    return seqPageOf(rows.map((r) => ({ ...r, seq: r.version })), q.limit, toLedgerEntry);
+  }
   const rows = await ctx.db
     .select()
     .from(ledgerEntries)
-    .where(and(own, entryId ? eq(ledgerEntries.externalId, entryId) : eq(ledgerEntries.current, true), afterCursor(ledgerEntries.receivedAt, ledgerEntries.id, decodeCursor(q.cursor))))
+    .where(and(own, eq(ledgerEntries.current, true), afterCursor(ledgerEntries.receivedAt, ledgerEntries.id, decodeCursor(q.cursor))))
     .orderBy(asc(ledgerEntries.receivedAt), asc(ledgerEntries.id))
     .limit(q.limit + 1);
   return pageOf(rows.map((r) => ({ ...r, createdAt: r.receivedAt })), q.limit, toLedgerEntry);
 }
-
