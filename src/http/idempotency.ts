@@ -21,7 +21,8 @@ export function idempotency(deps: Pick<AppDeps, 'db' | 'clock' | 'env'>): Middle
         errors: [{ path: 'header/Idempotency-Key', message: '1-255 printable ASCII characters' }],
       });
     }
-    const body = await c.req.text();
+    // Raw bytes, not text: a GBK CSV decoded as UTF-8 here would reach the handler mangled.
+    const body = new Uint8Array(await c.req.arrayBuffer());
     const requestHash = createHash('sha256')
       .update(`${c.req.method} ${c.req.path}\n${c.req.header('content-type') ?? ''}\n`)
       .update(body)

@@ -90,7 +90,8 @@ describe('receivables financing, end to end over HTTP', () => {
       `AP-C,${supplier.creditCode},${numC},"10,000.00",2027/01/31,未付`,
       `AP-X,91350100M000100Y44,${uniqDigits(8)},12.345,2027-01-31,未付`,
     ].join('\r\n');
-    const upload = await ok(call(app, 'POST', '/v1/ledger/entries/csv', { key: core.key, rawBody: Buffer.from(gbk(csv)) as unknown as string, contentType: 'text/csv' }));
+    // Sent with an Idempotency-Key: the middleware must hash the bytes without mangling the GBK body.
+    const upload = await ok(call(app, 'POST', '/v1/ledger/entries/csv', { key: core.key, rawBody: Buffer.from(gbk(csv)) as unknown as string, contentType: 'text/csv', headers: { 'idempotency-key': 'erp-export-2026-11-22' } }));
     expect(upload.accepted).toBe(1);
     expect(upload.rejected).toBe(1);
     expect(upload.rows[0]).toMatchObject({ row: 2, entryId: 'AP-C', outcome: 'new_version', version: 2 });
