@@ -38,17 +38,18 @@ export function idempotency(deps: Pick<AppDeps, 'db' | 'clock' | 'env'>): Middle
       const { status, contentType, body: stored } = claim.response;
       return new Response(stored, { status, headers: { 'content-type': contentType ?? 'application/json', [REPLAYED_HEADER]: 'true' } });
     }
+    const held = { ...ref, token: claim.token };
     try {
       await next();
     } catch (e) {
-      await releaseIdempotencyKey(deps.db, ref);
+      await releaseIdempotencyKey(deps.db, held);
       throw e;
     }
     if (c.res.status >= 500) {
-      await releaseIdempotencyKey(deps.db, ref);
+      await releaseIdempotencyKey(deps.db, held);
       return;
     }
     const responseBody = await c.res.clone().text();
-    await completeIdempotencyKey(deps.db, ref, { status: c.res.status, contentType: c.res.headers.get('content-type'), body: responseBody });
+    await completeIdempotencyKey(deps.db, held, { status: c.res.status, contentType: c.res.headers.get('content-type'), body: responseBody });
   };
 }

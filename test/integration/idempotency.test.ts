@@ -69,7 +69,7 @@ describe('Idempotency-Key', () => {
     const { createHash } = await import('node:crypto');
     const requestHash = createHash('sha256').update(`POST ${path}\napplication/json\n`).update(body).digest('hex');
     // The first attempt has claimed the key and not finished (as if its handler were still running).
-    expect(await claimIdempotencyKey(database.db, new Date(), 24, { organizationId: supplierA.organizationId, key: 'running-1', method: 'POST', path, requestHash })).toEqual({ kind: 'claimed' });
+    expect(await claimIdempotencyKey(database.db, new Date(), 24, { organizationId: supplierA.organizationId, key: 'running-1', method: 'POST', path, requestHash })).toMatchObject({ kind: 'claimed' });
     const res = await call(app, 'POST', path, { key: supplierA.key, rawBody: body, headers: { 'idempotency-key': 'running-1' } });
     expectProblem(res, 409, 'idempotency_in_progress');
   });

@@ -32,6 +32,7 @@ const invoice = (overrides: Partial<Invoice> = {}): Invoice => ({
 });
 
 const entry = (overrides: Partial<LedgerEntry> = {}): LedgerEntry => ({
+  invoiceCode: '',
   id: '00000000-0000-4000-8000-0000000000e1',
   coreEnterpriseOrganizationId: '00000000-0000-4000-8000-0000000000b1',
   externalId: 'AP-2026-0001',

@@ -140,6 +140,8 @@ export const ledgerEntries = pgTable(
     version: integer('version').notNull(),
     current: boolean('current').notNull(),
     supplierCreditCode: text('supplier_credit_code').notNull(),
+    /** 发票代码 when the ERP records it ('' otherwise): paper invoice numbers repeat across codes. */
+    invoiceCode: text('invoice_code').notNull().default(''),
     invoiceNumber: text('invoice_number').notNull(),
     amountFen: fen('amount_fen').notNull(),
     dueDate: date('due_date', { mode: 'string' }).notNull(),

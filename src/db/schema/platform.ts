@@ -32,6 +32,8 @@ export const idempotencyKeys = pgTable(
     path: text('path').notNull(),
     requestHash: text('request_hash').notNull(),
     state: text('state', { enum: ['running', 'completed'] }).notNull(),
+    /** Which attempt holds a running key: only it may complete or release it. */
+    claimToken: text('claim_token').notNull().default(''),
     responseStatus: integer('response_status'),
     responseContentType: text('response_content_type'),
     responseBody: text('response_body'),

@@ -47,7 +47,7 @@ export async function invoiceVisible(db: DbOrTx, actor: Actor, invoice: Invoice)
     .select({ one: sql`1` })
     .from(financedInvoices)
     .innerJoin(financingRequests, eq(financingRequests.id, financedInvoices.financingRequestId))
-    .where(and(eq(financedInvoices.invoiceId, invoice.id), eq(financingRequests.bankOrganizationId, org)))
+    .where(and(eq(financedInvoices.invoiceId, invoice.id), eq(financedInvoices.active, true), eq(financingRequests.bankOrganizationId, org)))
     .limit(1);
   return !!hit;
 }

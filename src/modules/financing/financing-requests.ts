@@ -55,6 +55,9 @@ export async function requestView(db: DbOrTx, r: Request) {
   };
 }
 
+/** A later disbursement never pushes maturity past the quote's (the earliest invoice due date). */
+const minDate = (a: string, b: string) => (a < b ? a : b);
+
 const actorName = (ctx: Ctx) => (ctx.actor.type === 'user' ? ctx.actor.userId : `system:${ctx.actor.name}`);
 
 /** Refuses a line or program that cannot take a drawdown today, saying why. */
@@ -204,6 +207,8 @@ export async function requestQuote({ ctx, input }: { ctx: Ctx; input: unknown })
           fingerprint: byId.get(q.invoiceId)!.fingerprint,
           outstandingFaceFen: q.outstandingFaceFen,
           advanceFen: q.advanceFen,
+          // Payments made before financing were never lent against: only later ones repay.
+          repaidFromLedgerFen: byId.get(q.invoiceId)!.paidFen,
           active: false,
           createdAt: now,
         })),
@@ -261,7 +266,9 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
         const set = new Set(held.map((h) => h.fingerprint));
         throw new DuplicateFinancing(items.filter((i) => set.has(i.fi.fingerprint)).map((i) => ({ invoiceId: i.invoice.id, fingerprint: i.fi.fingerprint, invoiceNumber: i.invoice.invoiceNumber })));
       }
-      await tx.update(financedInvoices).set({ active: true }).where(eq(financedInvoices.financingRequestId, request.id));
+      for (const { fi, invoice } of items) {
+        await tx.update(financedInvoices).set({ active: true, repaidFromLedgerFen: invoice.paidFen }).where(eq(financedInvoices.id, fi.id));
+      }
 
       const program = locked.program;
       const auto = program.autoApprovalThresholdFen > 0n && request.principalFen <= program.autoApprovalThresholdFen;
@@ -288,6 +295,22 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
   }
 }
 
+/** The receivables must still stand when money is promised or paid out (the ledger may have moved since). */
+async function assertInvoicesStillStand(tx: DbOrTx, request: Request) {
+  const items = await tx
+    .select({ fi: financedInvoices, invoice: invoices })
+    .from(financedInvoices)
+    .innerJoin(invoices, eq(invoices.id, financedInvoices.invoiceId))
+    .where(eq(financedInvoices.financingRequestId, request.id));
+  for (const { fi, invoice } of items) {
+    if (invoice.confirmationStatus !== 'confirmed' || financeableFaceFen(invoice) < fi.outstandingFaceFen) {
+      throw new AppError('conflict', `Invoice ${invoice.invoiceNumber} no longer stands as quoted (${invoice.confirmationReason ?? invoice.confirmationStatus}); reject the request`, {
+        extra: { invoiceId: invoice.id },
+      });
+    }
+  }
+}
+
 function requireOwnBank(ctx: Ctx, request: Request) {
   if (ctx.actor.type === 'user' && !isPlatformWide(ctx.actor) && ctx.actor.organizationId !== request.bankOrganizationId) {
     throw new AppError('forbidden', "Only the lending bank's credit officers decide on this request");
@@ -302,6 +325,7 @@ export async function approveFinancing({ ctx, input }: { ctx: Ctx; input: { fina
     const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
     requireOwnBank(ctx, request);
     assertTransition(request.status, 'approved');
+    await assertInvoicesStillStand(tx, request);
     const { line, program } = await lockLineAndProgram(tx, request.creditLineId);
     assertLineUsable(ctx, line, program);
     const available = minFen(lineAvailableFen(line, await reservedFen(tx, { creditLineId: line.id })), programRemainingFen(program, await reservedFen(tx, { programId: program.id })));
@@ -345,16 +369,20 @@ export async function disburseFinancing({ ctx, input }: { ctx: Ctx; input: { fin
     const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
     requireOwnBank(ctx, request);
     assertTransition(request.status, 'disbursed');
+    await assertInvoicesStillStand(tx, request);
+    const valueDate = data.valueDate ?? today(ctx);
+    if (valueDate < request.quotedOn || valueDate > today(ctx)) {
+      throw new AppError('validation_failed', `valueDate must be between the quote date ${request.quotedOn} and today`, { errors: [{ path: 'body/valueDate', message: 'outside the quote date … today' }] });
+    }
     const locked = await lockLineAndProgram(tx, request.creditLineId);
     assertLineUsable(ctx, locked.line, locked.program);
     if (!locked.line.revolving && locked.line.drawnFen + request.principalFen > locked.line.limitFen) {
       throw new AppError('conflict', `A non-revolving line cannot draw past its limit (${formatYuan(locked.line.drawnFen)} of ${formatYuan(locked.line.limitFen)} used)`);
     }
-    const valueDate = data.valueDate ?? today(ctx);
     await postJournalEntry(tx, ctx, locked, { kind: 'drawdown', amountFen: request.principalFen, financingRequestId: request.id, reference: data.reference, valueDate });
     const [row] = await tx
       .update(financingRequests)
-      .set({ status: 'disbursed', valueDate, disbursementReference: data.reference, maturityDate: addDays(valueDate, request.tenorDays), updatedAt: ctx.clock.now() })
+      .set({ status: 'disbursed', valueDate, disbursementReference: data.reference, maturityDate: minDate(addDays(valueDate, request.tenorDays), request.maturityDate), updatedAt: ctx.clock.now() })
       .where(eq(financingRequests.id, request.id))
       .returning();
     await recordAudit(tx, ctx, { organizationId: request.bankOrganizationId, action: 'financing.disbursed', subjectType: 'financing_request', subjectId: request.id, data: { before: { status: request.status }, after: { status: 'disbursed', valueDate, reference: data.reference, principalFen: String(request.principalFen) } } });

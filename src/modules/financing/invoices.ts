@@ -101,6 +101,11 @@ export async function registerInvoices({ ctx, input }: { ctx: Ctx; input: unknow
       });
     }
 
+    // Same order as a ledger push (buyer first), so a registration and a push never miss each other's rows;
+    // inserting in key order keeps two overlapping batches from deadlocking.
+    const buyerIds = [...new Set(valid.map((v) => v.values.buyerOrganizationId))].sort();
+    if (buyerIds.length) await tx.select({ id: organizations.id }).from(organizations).where(inArray(organizations.id, buyerIds)).orderBy(asc(organizations.id)).for('share');
+    valid.sort((a, b) => `${a.values.invoiceCode}|${a.values.invoiceNumber}`.localeCompare(`${b.values.invoiceCode}|${b.values.invoiceNumber}`));
     for (const { index, values } of valid) {
       const [created] = await tx.insert(invoices).values(values).onConflictDoNothing().returning();
       if (created) {
@@ -146,7 +151,7 @@ export async function listInvoices({ ctx, input }: { ctx: Ctx; input: Record<str
       or(
         eq(invoices.supplierOrganizationId, org),
         eq(invoices.buyerOrganizationId, org),
-        sql`exists (select 1 from ${financedInvoices} fi join ${financingRequests} fr on fr.id = fi.financing_request_id where fi.invoice_id = ${invoices.id} and fr.bank_organization_id = ${org})`,
+        sql`exists (select 1 from ${financedInvoices} fi join ${financingRequests} fr on fr.id = fi.financing_request_id where fi.invoice_id = ${invoices.id} and fi.active and fr.bank_organization_id = ${org})`,
       ),
     );
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { invoices, ledgerEntries, organizations } from '../../db/schema';
+import { financedInvoices, financingRequests, invoices, ledgerEntries, organizations } from '../../db/schema';
 import { afterCursor, afterSeq, seqPageOf } from '../../db/keyset';
 import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
 import { AppError, type FieldError, fieldErrorsFromZod } from '../../lib/errors';
@@ -43,7 +43,7 @@ async function applyLedgerRows(ctx: Ctx, rows: { row: number; raw: unknown; preE
       outcomes.push({ row, entryId, outcome: 'rejected', errors: fieldErrorsFromZod(parsed.error.issues, pathPrefix(row)) });
       continue;
     }
-    const entry = { ...parsed.data, invoiceNumber: normalizeInvoiceText(parsed.data.invoiceNumber) };
+    const entry = { ...parsed.data, invoiceCode: normalizeInvoiceText(parsed.data.invoiceCode), invoiceNumber: normalizeInvoiceText(parsed.data.invoiceNumber) };
     const errors: FieldError[] = [];
     const credited = entry.creditNotes.reduce((s, c) => s + BigInt(c.amountFen), 0n);
     const paid = entry.payments.reduce((s, p) => s + BigInt(p.amountFen), 0n);
@@ -65,7 +65,7 @@ async function applyLedgerRows(ctx: Ctx, rows: { row: number; raw: unknown; preE
     for (const { row, entry } of valid) {
       const creditNoteFen = entry.creditNotes.reduce((s, c) => s + BigInt(c.amountFen), 0n);
       const paidFen = entry.payments.reduce((s, p) => s + BigInt(p.amountFen), 0n);
-      const content = { supplierCreditCode: entry.supplierCreditCode, invoiceNumber: entry.invoiceNumber, amountFen: entry.amountFen, dueDate: entry.dueDate, status: entry.status, creditNotes: entry.creditNotes, payments: entry.payments };
+      const content = { supplierCreditCode: entry.supplierCreditCode, invoiceCode: entry.invoiceCode, invoiceNumber: entry.invoiceNumber, amountFen: entry.amountFen, dueDate: entry.dueDate, status: entry.status, creditNotes: entry.creditNotes, payments: entry.payments };
       const contentHash = createHash('sha256').update(JSON.stringify(content)).digest('hex');
       const [current] = await tx
         .select()
@@ -88,6 +88,7 @@ async function applyLedgerRows(ctx: Ctx, rows: { row: number; raw: unknown; preE
           version,
           current: true,
           supplierCreditCode: entry.supplierCreditCode,
+          invoiceCode: entry.invoiceCode,
           invoiceNumber: entry.invoiceNumber,
           amountFen: BigInt(entry.amountFen),
           dueDate: entry.dueDate,
@@ -124,8 +125,23 @@ async function applyLedgerRows(ctx: Ctx, rows: { row: number; raw: unknown; preE
         .orderBy(asc(invoices.id))
         .for('update', { of: invoices });
       const wanted = new Set(touched.map((t) => `${t.supplierCreditCode}|${t.invoiceNumber}`));
-      for (const { invoice, supplierCode } of candidates) {
-        if (!wanted.has(`${supplierCode}|${invoice.invoiceNumber}`)) continue;
+      const affected = candidates.filter(({ invoice, supplierCode }) => wanted.has(`${supplierCode}|${invoice.invoiceNumber}`));
+      // Lock every financing request these invoices back, in id order, before any repayment
+      // takes a program or line lock: the order invoices → requests → program → line holds.
+      if (affected.length) {
+        await tx
+          .select({ id: financingRequests.id })
+          .from(financingRequests)
+          .where(
+            inArray(
+              financingRequests.id,
+              tx.select({ id: financedInvoices.financingRequestId }).from(financedInvoices).where(and(inArray(financedInvoices.invoiceId, affected.map((a) => a.invoice.id)), eq(financedInvoices.active, true))),
+            ),
+          )
+          .orderBy(asc(financingRequests.id))
+          .for('update');
+      }
+      for (const { invoice } of affected) {
         const result = await rematchInvoice(tx, ctx, invoice);
         if (result.changed) invoicesUpdated++;
         repaymentsApplied += result.repayments;
@@ -154,6 +170,8 @@ const CSV_COLUMNS: Record<string, string> = {
   单据号: 'entryId',
   supplier_credit_code: 'supplierCreditCode',
   供应商统一社会信用代码: 'supplierCreditCode',
+  invoice_code: 'invoiceCode',
+  发票代码: 'invoiceCode',
   invoice_number: 'invoiceNumber',
   发票号码: 'invoiceNumber',
   amount: 'amount',
@@ -213,7 +231,7 @@ export async function importLedgerCsv({ ctx, input }: { ctx: Ctx; input: { bytes
   const columns = header.map((h) => CSV_COLUMNS[h.trim().toLowerCase()] ?? CSV_COLUMNS[h.trim()] ?? null);
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
   if (missing.length) {
-    throw new AppError('validation_failed', `The header row lacks ${missing.join(', ')}; expected columns: entry_id, supplier_credit_code, invoice_number, amount, due_date, status[, credit_note_amount, paid_amount, payment_reference, payment_date]`);
+    throw new AppError('validation_failed', `The header row lacks ${missing.join(', ')}; expected columns: entry_id, supplier_credit_code, invoice_number, amount, due_date, status[, invoice_code, credit_note_amount, paid_amount, payment_reference, payment_date]`);
   }
   if (body.length === 0) throw new AppError('validation_failed', 'The file has a header but no entries');
   if (body.length > MAX_CSV_ROWS) throw new AppError('validation_failed', `At most ${MAX_CSV_ROWS} rows per upload; this file has ${body.length}`);
@@ -244,6 +262,7 @@ export async function importLedgerCsv({ ctx, input }: { ctx: Ctx; input: { bytes
     const raw = {
       entryId: get('entryId'),
       supplierCreditCode: get('supplierCreditCode'),
+      invoiceCode: get('invoiceCode'),
       invoiceNumber: get('invoiceNumber'),
       amountFen,
       dueDate,

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import { financedInvoices, financingEvents, financingRequests, invoices, ledgerEntries, organizations } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import type { Ctx } from '../../lib/context';
@@ -25,7 +25,7 @@ export interface Confirmation {
  * earlier confirmation; an explicit rejection by the core enterprise stands until it
  * confirms explicitly.
  */
-export function confirmationFor(invoice: Invoice, entries: LedgerEntry[]): Confirmation {
+export function confirmationFor(invoice: Invoice, entries: LedgerEntry[], invoicesSharingTheEntry = 1): Confirmation {
   const explicitRejection = invoice.confirmationStatus === 'rejected' && invoice.confirmedVia === 'explicit';
   if (entries.length === 0) {
     if (invoice.confirmedVia === 'explicit') {
@@ -40,6 +40,18 @@ export function confirmationFor(invoice: Invoice, entries: LedgerEntry[]): Confi
   const entry = entries[0]!;
   const ledgerFacts = { ledgerEntryId: entry.id, creditNoteFen: entry.creditNoteFen, paidFen: entry.paidFen, ledgerStatus: entry.status };
   if (explicitRejection) return { ...pick(invoice), ...ledgerFacts };
+  if (invoicesSharingTheEntry > 1) {
+    // One payable confirms one receivable: otherwise a single debt could back two loans.
+    return {
+      confirmationStatus: 'mismatch',
+      confirmationReason: `ledger entry ${entry.externalId} fits ${invoicesSharingTheEntry} invoices numbered ${entry.invoiceNumber}; the core enterprise must send the invoice code`,
+      confirmedVia: null,
+      ledgerEntryId: null,
+      creditNoteFen: 0n,
+      paidFen: 0n,
+      ledgerStatus: null,
+    };
+  }
   if (entry.status === 'cancelled') return { confirmationStatus: 'mismatch', confirmationReason: `cancelled in the ledger (entry ${entry.externalId})`, confirmedVia: null, ...ledgerFacts };
   if (entry.status === 'disputed') return { confirmationStatus: 'mismatch', confirmationReason: `disputed in the ledger (entry ${entry.externalId})`, confirmedVia: null, ...ledgerFacts };
   if (entry.amountFen !== invoice.amountFen) {
@@ -67,9 +79,26 @@ export async function ledgerEntriesFor(tx: DbOrTx, invoice: Invoice): Promise<Le
         eq(ledgerEntries.coreEnterpriseOrganizationId, invoice.buyerOrganizationId),
         eq(ledgerEntries.supplierCreditCode, supplier?.creditCode ?? ''),
         eq(ledgerEntries.invoiceNumber, invoice.invoiceNumber),
+        or(eq(ledgerEntries.invoiceCode, ''), eq(ledgerEntries.invoiceCode, invoice.invoiceCode)),
         eq(ledgerEntries.current, true),
       ),
     );
+}
+
+/** How many of the supplier's invoices to this buyer a ledger entry could stand for. */
+async function invoicesFitting(tx: DbOrTx, invoice: Invoice, entry: LedgerEntry): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.buyerOrganizationId, invoice.buyerOrganizationId),
+        eq(invoices.supplierOrganizationId, invoice.supplierOrganizationId),
+        eq(invoices.invoiceNumber, entry.invoiceNumber),
+        entry.invoiceCode === '' ? undefined : eq(invoices.invoiceCode, entry.invoiceCode),
+      ),
+    );
+  return row?.n ?? 1;
 }
 
 /**
@@ -80,7 +109,7 @@ export async function ledgerEntriesFor(tx: DbOrTx, invoice: Invoice): Promise<Le
  */
 export async function rematchInvoice(tx: DbOrTx, ctx: Ctx, invoice: Invoice): Promise<{ changed: boolean; repayments: number }> {
   const entries = await ledgerEntriesFor(tx, invoice);
-  const next = confirmationFor(invoice, entries);
+  const next = confirmationFor(invoice, entries, entries.length === 1 ? await invoicesFitting(tx, invoice, entries[0]!) : 1);
   const changed =
     next.confirmationStatus !== invoice.confirmationStatus ||
     next.confirmationReason !== invoice.confirmationReason ||

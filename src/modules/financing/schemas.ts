@@ -2,11 +2,17 @@ import { z } from '@hono/zod-openapi';
 import { pageQuerySchema, pageSchema } from '../../lib/pagination';
 import { creditCodeSchema } from '../parties/schemas';
 
-/** Integer fen (分). JSON numbers are exact up to 2^53, far above any single amount here. */
-export const fenInput = z.number().int('must be an integer amount of fen').min(0).max(Number.MAX_SAFE_INTEGER);
+/**
+ * Integer fen (分), at most ¥100 billion per amount: sums of up to a few hundred of them
+ * stay exact as JSON numbers (below 2^53).
+ */
+export const MAX_AMOUNT_FEN = 10_000_000_000_000;
+export const fenInput = z.number().int('must be an integer amount of fen').min(0).max(MAX_AMOUNT_FEN, 'at most 10,000,000,000,000 fen (¥100 billion)');
 export const positiveFenInput = fenInput.min(1, 'must be more than 0 fen');
 export const basisPoints = (max: number) => z.number().int().min(0).max(max);
-export const isoDate = z.iso.date({ message: 'must be a date YYYY-MM-DD' });
+export const isoDate = z.iso
+  .date({ message: 'must be a date YYYY-MM-DD' })
+  .refine((d) => d >= '1900-01-01' && d <= '2199-12-31', { message: 'must be between 1900-01-01 and 2199-12-31' });
 
 // ---------- programs ----------
 export const createProgramInput = z
@@ -160,6 +166,7 @@ export const ledgerEntryInput = z
   .object({
     entryId: z.string().trim().min(1).max(100).openapi({ description: "The ERP's own id for the payable" }),
     supplierCreditCode: creditCodeSchema,
+    invoiceCode: z.string().trim().max(20).default('').openapi({ description: '发票代码, when the ERP has it: paper invoice numbers repeat across codes, so an entry without one that fits several invoices confirms none' }),
     invoiceNumber: z.string().trim().min(1).max(30),
     amountFen: positiveFenInput,
     dueDate: isoDate,

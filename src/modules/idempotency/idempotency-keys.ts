@@ -1,10 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq, lte, or } from 'drizzle-orm';
 import { idempotencyKeys } from '../../db/schema';
 import type { Db } from '../../db/client';
 import { AppError } from '../../lib/errors';
 
-/** How long a running request holds its key before another attempt may take it over. */
-const RUNNING_LOCK_MS = 60_000;
+/**
+ * How long a running request holds its key before another attempt may take it over (its
+ * process presumably died). Far above any request's life; completion and release match
+ * the claim token, so a lapsed first attempt can never overwrite or free the second's claim.
+ */
+const RUNNING_LOCK_MS = 15 * 60_000;
 
 export interface StoredResponse {
   status: number;
@@ -12,7 +17,7 @@ export interface StoredResponse {
   body: string;
 }
 
-export type Claim = { kind: 'claimed' } | { kind: 'replay'; response: StoredResponse };
+export type Claim = { kind: 'claimed'; token: string } | { kind: 'replay'; response: StoredResponse };
 
 interface KeyRef {
   organizationId: string;
@@ -32,10 +37,11 @@ export async function claimIdempotencyKey(
   ref: KeyRef & { method: string; path: string; requestHash: string },
 ): Promise<Claim> {
   const lockedUntil = new Date(now.getTime() + RUNNING_LOCK_MS);
+  const claimToken = randomUUID();
   const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000);
   const [claimed] = await db
     .insert(idempotencyKeys)
-    .values({ ...ref, state: 'running', createdAt: now, lockedUntil, expiresAt })
+    .values({ ...ref, state: 'running', claimToken, createdAt: now, lockedUntil, expiresAt })
     .onConflictDoUpdate({
       target: [idempotencyKeys.organizationId, idempotencyKeys.key],
       set: {
@@ -43,6 +49,7 @@ export async function claimIdempotencyKey(
         path: ref.path,
         requestHash: ref.requestHash,
         state: 'running',
+        claimToken,
         responseStatus: null,
         responseContentType: null,
         responseBody: null,
@@ -56,7 +63,7 @@ export async function claimIdempotencyKey(
       ),
     })
     .returning({ key: idempotencyKeys.key });
-  if (claimed) return { kind: 'claimed' };
+  if (claimed) return { kind: 'claimed', token: claimToken };
 
   const [existing] = await db
     .select()
@@ -75,18 +82,18 @@ export async function claimIdempotencyKey(
   return { kind: 'replay', response: { status: existing.responseStatus!, contentType: existing.responseContentType, body: existing.responseBody ?? '' } };
 }
 
-export async function completeIdempotencyKey(db: Db, ref: KeyRef, response: StoredResponse): Promise<void> {
+export async function completeIdempotencyKey(db: Db, ref: KeyRef & { token: string }, response: StoredResponse): Promise<void> {
   await db
     .update(idempotencyKeys)
     .set({ state: 'completed', responseStatus: response.status, responseContentType: response.contentType, responseBody: response.body })
-    .where(and(eq(idempotencyKeys.organizationId, ref.organizationId), eq(idempotencyKeys.key, ref.key)));
+    .where(and(eq(idempotencyKeys.organizationId, ref.organizationId), eq(idempotencyKeys.key, ref.key), eq(idempotencyKeys.claimToken, ref.token)));
 }
 
 /** A request that failed on our side (5xx) releases its key so the client can retry it. */
-export async function releaseIdempotencyKey(db: Db, ref: KeyRef): Promise<void> {
+export async function releaseIdempotencyKey(db: Db, ref: KeyRef & { token: string }): Promise<void> {
   await db
     .delete(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.organizationId, ref.organizationId), eq(idempotencyKeys.key, ref.key), eq(idempotencyKeys.state, 'running')));
+    .where(and(eq(idempotencyKeys.organizationId, ref.organizationId), eq(idempotencyKeys.key, ref.key), eq(idempotencyKeys.state, 'running'), eq(idempotencyKeys.claimToken, ref.token)));
 }
 
 /** Run by the maintenance job; returns how many keys were dropped. */
