@@ -66,3 +66,34 @@ describe('dates and amounts a bank would refuse', () => {
     expectProblem(await call(app, 'POST', '/v1/invoices', { key: w.supplier.key, body: { buyerCreditCode: w.core.creditCode, invoiceNumber: uniqDigits(20), issueDate: '2026-01-01', dueDate: '2027-01-01', amountFen: 9_000_000_000_000_000 } }), 400, 'validation_failed');
   });
 });
+
+describe('requests that will not be disbursed end, and their invoices are free again', () => {
+  it('the supplier withdraws before a decision; the bank cancels an approved one; neither can cancel a disbursed one', async () => {
+    const inv = await confirmedInvoice(app, w, 500_000);
+    const q1 = await ok(call(app, 'POST', '/v1/financing-requests', { key: w.supplier.key, body: { creditLineId: w.line.id, invoiceIds: [inv.id] } }), 201);
+    await ok(call(app, 'POST', `/v1/financing-requests/${q1.id}/submit`, { key: w.supplier.key }));
+    expect(await ok(call(app, 'POST', `/v1/financing-requests/${q1.id}/cancel`, { key: w.supplier.key, body: { reason: 'sold the receivable elsewhere' } }))).toMatchObject({ status: 'cancelled' });
+
+    const reservedBefore = (await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}`, { key: w.credit.key }))).reservedFen;
+    const q2 = await ok(call(app, 'POST', '/v1/financing-requests', { key: w.supplier.key, body: { creditLineId: w.line.id, invoiceIds: [inv.id] } }), 201);
+    await ok(call(app, 'POST', `/v1/financing-requests/${q2.id}/submit`, { key: w.supplier.key }));
+    await ok(call(app, 'POST', `/v1/financing-requests/${q2.id}/approve`, { key: w.credit.key, body: {} }));
+    expect((await call(app, 'POST', `/v1/financing-requests/${q2.id}/cancel`, { key: w.supplier.key, body: { reason: 'x' } })).body.currentStatus).toBe('approved');
+    expect(await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}`, { key: w.credit.key }))).toMatchObject({ reservedFen: reservedBefore + 400_000 });
+    await ok(call(app, 'POST', `/v1/financing-requests/${q2.id}/cancel`, { key: w.credit.key, body: { reason: 'line under review' } }));
+    expect(await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}`, { key: w.credit.key }))).toMatchObject({ reservedFen: reservedBefore });
+
+    const q3 = await ok(call(app, 'POST', '/v1/financing-requests', { key: w.supplier.key, body: { creditLineId: w.line.id, invoiceIds: [inv.id] } }), 201);
+    await ok(call(app, 'POST', `/v1/financing-requests/${q3.id}/submit`, { key: w.supplier.key }));
+    await ok(call(app, 'POST', `/v1/financing-requests/${q3.id}/approve`, { key: w.credit.key, body: {} }));
+    await ok(call(app, 'POST', `/v1/financing-requests/${q3.id}/disburse`, { key: w.credit.key, body: { reference: 'D' } }));
+    expect(expectProblem(await call(app, 'POST', `/v1/financing-requests/${q3.id}/cancel`, { key: w.credit.key, body: { reason: 'x' } }), 409, 'conflict').currentStatus).toBe('disbursed');
+
+    // A credit note issued after disbursement shrinks the receivable under the loan: an event for the warnings.
+    await push([{ entryId: inv.entryId, supplierCreditCode: w.supplier.creditCode, invoiceNumber: inv.invoiceNumber, amountFen: 500_000, dueDate: '2027-01-20', status: 'open', creditNotes: [{ reference: 'CN-9', amountFen: 200_000, date: '2026-11-22' }] }]);
+    const { services } = await import('../support/harness');
+    const { database } = await services();
+    const events = await database.sql<{ type: string }[]>`select type from financing_events where subject_id = ${inv.id}`;
+    expect(events.map((e) => e.type)).toEqual(['financed_invoice_impaired']);
+  });
+});

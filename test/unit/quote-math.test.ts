@@ -63,9 +63,9 @@ describe('computeQuote: principal = min(advance, line available, program remaini
   it('applies the advance rate to the total face, rounded down once', () => {
     const q = computeQuote([invoice({ amountFen: 999n })], terms({ advanceRateBp: 8_000 }));
     expect(q.advanceFen).toBe(799n); // 799.2 → 799
-    // Two invoices of 3 fen at 50 %: each line shows 1.5 → 1, but the advance is 50 % of the total 6 fen.
+    // Two invoices of 3 fen at 50 %: the advance is 50 % of the total 6 fen; the parts (pro rata, the spare fen to the first of the largest) add up to it.
     const r = computeQuote([invoice({ invoiceId: 'a', amountFen: 3n }), invoice({ invoiceId: 'b', amountFen: 3n })], terms({ advanceRateBp: 5_000 }));
-    expect(r.invoices.map((l) => l.advanceFen)).toEqual([1n, 1n]);
+    expect(r.invoices.map((l) => l.advanceFen)).toEqual([2n, 1n]);
     expect(r.advanceFen).toBe(3n);
     expect(r.principalFen).toBe(3n);
   });
@@ -207,6 +207,21 @@ describe('computeQuote properties', () => {
         expect(q.maturityDate <= earliest).toBe(true);
         expect(q.maturityDate).toBe(addDays(t.today, q.tenorDays));
         expect(q.interestFen).toBe(simpleInterest(q.principalFen, t.annualRateBp, q.tenorDays, t.dayCount));
+      }),
+    );
+  });
+});
+
+describe('computeQuote: per-invoice shares of the principal', () => {
+  it('add up to the principal exactly, also when a cap applies', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 1n, max: 10_000_000_000n }), { minLength: 1, maxLength: 20 }), fc.bigInt({ min: 0n, max: 50_000_000_000n }), (amounts, lineAvailable) => {
+        const q = computeQuote(
+          amounts.map((amountFen, i) => invoice({ invoiceId: `i${i}`, amountFen })),
+          terms({ lineAvailableFen: lineAvailable }),
+        );
+        expect(q.invoices.reduce((s, l) => s + l.advanceFen, 0n)).toBe(q.principalFen);
+        for (const l of q.invoices) expect(l.advanceFen >= 0n && l.advanceFen <= l.outstandingFaceFen).toBe(true);
       }),
     );
   });

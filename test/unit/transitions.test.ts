@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/lib/errors';
 import { assertTransition, financingTransitions, type FinancingStatus } from '../../src/modules/financing/transitions';
 
-const ALL: FinancingStatus[] = ['quoted', 'submitted', 'approved', 'rejected', 'disbursed', 'overdue', 'repaid', 'expired'];
+const ALL: FinancingStatus[] = ['quoted', 'submitted', 'approved', 'rejected', 'disbursed', 'overdue', 'repaid', 'expired', 'cancelled'];
 
 /** The life of a financing request, written out independently of the table under test. */
 const LEGAL: [FinancingStatus, FinancingStatus][] = [
@@ -10,7 +10,9 @@ const LEGAL: [FinancingStatus, FinancingStatus][] = [
   ['quoted', 'expired'],
   ['submitted', 'approved'],
   ['submitted', 'rejected'],
+  ['submitted', 'cancelled'], // withdrawn by the supplier or the bank
   ['approved', 'disbursed'],
+  ['approved', 'cancelled'], // the money will not go out
   ['disbursed', 'repaid'],
   ['disbursed', 'overdue'],
   ['disbursed', 'approved'], // disbursement reversed

@@ -161,7 +161,7 @@ export const ledgerEntries = pgTable(
   ],
 );
 
-export const financingStatus = pgEnum('financing_status', ['quoted', 'submitted', 'approved', 'rejected', 'disbursed', 'overdue', 'repaid', 'expired']);
+export const financingStatus = pgEnum('financing_status', ['quoted', 'submitted', 'approved', 'rejected', 'disbursed', 'overdue', 'repaid', 'expired', 'cancelled']);
 
 /** A supplier's request to finance confirmed invoices (融资申请), from quote to repayment. */
 export const financingRequests = pgTable(

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { creditLineJournal, creditLines, financedInvoices, financingEvents, financingRequests, invoices, programs } from '../../db/schema';
+import { creditLineJournal, creditLines, financedInvoices, financingEvents, financingRequests, invoices, ledgerEntries, programs } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { afterCursor } from '../../db/keyset';
@@ -150,10 +150,17 @@ export async function requestQuote({ ctx, input }: { ctx: Ctx; input: unknown })
         throw new DuplicateFinancing(rows.filter((r) => set.has(r.fingerprint)).map((r) => ({ invoiceId: r.id, fingerprint: r.fingerprint, invoiceNumber: r.invoiceNumber })));
       }
 
+      // The tenor runs to the earlier of the invoice's and the ledger's due date: the supplier's own date is not proof.
+      const ledgerIds = rows.map((r) => r.ledgerEntryId).filter((id): id is string => !!id);
+      const ledgerDue = new Map((ledgerIds.length ? await tx.select({ id: ledgerEntries.id, dueDate: ledgerEntries.dueDate }).from(ledgerEntries).where(inArray(ledgerEntries.id, ledgerIds)) : []).map((e) => [e.id, e.dueDate]));
+      const dueOf = (r: (typeof rows)[number]) => {
+        const ledger = r.ledgerEntryId ? ledgerDue.get(r.ledgerEntryId) : undefined;
+        return ledger && ledger < r.dueDate ? ledger : r.dueDate;
+      };
       const lineAvailable = lineAvailableFen(line, await reservedFen(tx, { creditLineId: line.id }));
       const programRemaining = programRemainingFen(program!, await reservedFen(tx, { programId: program!.id }));
       const quote = computeQuote(
-        rows.map((r) => ({ invoiceId: r.id, amountFen: r.amountFen, creditNoteFen: r.creditNoteFen, paidFen: r.paidFen, dueDate: r.dueDate })),
+        rows.map((r) => ({ invoiceId: r.id, amountFen: r.amountFen, creditNoteFen: r.creditNoteFen, paidFen: r.paidFen, dueDate: dueOf(r) })),
         { advanceRateBp: program!.advanceRateBp, annualRateBp: program!.annualRateBp, dayCount: program!.dayCount, maxTenorDays: program!.maxTenorDays, lineAvailableFen: lineAvailable, programRemainingFen: programRemaining, today: day },
       );
       if (quote.principalFen <= 0n) {
@@ -357,6 +364,31 @@ export async function rejectFinancing({ ctx, input }: { ctx: Ctx; input: { finan
       .where(eq(financingRequests.id, request.id))
       .returning();
     await recordAudit(tx, ctx, { organizationId: request.bankOrganizationId, action: 'financing.rejected', subjectType: 'financing_request', subjectId: request.id, data: { before: { status: request.status }, after: { status: 'rejected' }, reason: data.reason } });
+    return requestView(tx, row!);
+  });
+}
+
+/**
+ * Withdraws a request that will not be disbursed: the supplier before a decision, the
+ * bank before disbursement. Its reservation and its invoices are released.
+ */
+export async function cancelFinancing({ ctx, input }: { ctx: Ctx; input: { financingRequestId: string } & Record<string, unknown> }) {
+  requireRole(ctx, ['supplier_user', 'credit_officer']);
+  const data = parseInput(decisionInput, input);
+  return ctx.db.transaction(async (tx) => {
+    const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
+    if (ctx.actor.type === 'user' && ctx.actor.role === 'supplier_user' && request.status !== 'submitted') {
+      throw new AppError('conflict', `The request is ${request.status}; a supplier can withdraw it only before the bank decides`, { extra: { currentStatus: request.status } });
+    }
+    if (ctx.actor.type === 'user' && ctx.actor.role === 'credit_officer') requireOwnBank(ctx, request);
+    assertTransition(request.status, 'cancelled');
+    await tx.update(financedInvoices).set({ active: false }).where(eq(financedInvoices.financingRequestId, request.id));
+    const [row] = await tx
+      .update(financingRequests)
+      .set({ status: 'cancelled', decidedBy: actorName(ctx), decisionReason: data.reason, updatedAt: ctx.clock.now() })
+      .where(eq(financingRequests.id, request.id))
+      .returning();
+    await recordAudit(tx, ctx, { organizationId: request.bankOrganizationId, action: 'financing.cancelled', subjectType: 'financing_request', subjectId: request.id, data: { before: { status: request.status }, after: { status: 'cancelled' }, reason: data.reason } });
     return requestView(tx, row!);
   });
 }

@@ -141,6 +141,36 @@ export async function rematchInvoice(tx: DbOrTx, ctx: Ctx, invoice: Invoice): Pr
         })
         .onConflictDoNothing();
     }
+    // The receivable shrank under a loan (credit note, changed amount, reversed payment): the bank must hear of it.
+    const impaired =
+      entry &&
+      entry.status !== 'cancelled' &&
+      entry.status !== 'disputed' &&
+      ((invoice.confirmationStatus === 'confirmed' && next.confirmationStatus !== 'confirmed') || next.creditNoteFen > invoice.creditNoteFen || next.paidFen < invoice.paidFen);
+    if (impaired) {
+      await tx
+        .insert(financingEvents)
+        .values({
+          type: 'financed_invoice_impaired',
+          bankOrganizationId: request.bankOrganizationId,
+          supplierOrganizationId: request.supplierOrganizationId,
+          subjectType: 'invoice',
+          subjectId: invoice.id,
+          data: {
+            financingRequestId: request.id,
+            ledgerEntryId: entry.id,
+            entryId: entry.externalId,
+            version: entry.version,
+            confirmation: next.confirmationStatus,
+            reason: next.confirmationReason,
+            creditNoteFen: { before: String(invoice.creditNoteFen), after: String(next.creditNoteFen) },
+            paidFen: { before: String(invoice.paidFen), after: String(next.paidFen) },
+          },
+          dedupeKey: `impaired:${invoice.id}:${entry.id}`,
+          occurredAt: ctx.clock.now(),
+        })
+        .onConflictDoNothing();
+    }
     if (entry && (request.status === 'disbursed' || request.status === 'overdue') && entry.paidFen > fi.repaidFromLedgerFen) {
       if (await applyLedgerPayment(tx, ctx, { financedInvoice: fi, ledgerPaidFen: entry.paidFen, reference: `ledger ${entry.externalId} v${entry.version}` })) repayments++;
     }

@@ -39,13 +39,20 @@ export interface Quote {
  * interest = principal × rate × days / basis, exact in BigInt and rounded once, half-up.
  */
 export function computeQuote(invoices: QuotedInvoice[], terms: QuoteTerms): Quote {
-  const lines = invoices.map((i) => {
-    const outstandingFaceFen = i.amountFen - i.creditNoteFen - i.paidFen;
-    return { invoiceId: i.invoiceId, outstandingFaceFen, advanceFen: basisPointsOf(outstandingFaceFen, terms.advanceRateBp), dueDate: i.dueDate };
-  });
-  const faceValueFen = sumFen(lines.map((l) => l.outstandingFaceFen));
+  const faces = invoices.map((i) => ({ invoiceId: i.invoiceId, outstandingFaceFen: i.amountFen - i.creditNoteFen - i.paidFen, dueDate: i.dueDate }));
+  const faceValueFen = sumFen(faces.map((l) => l.outstandingFaceFen));
   const advanceFen = basisPointsOf(faceValueFen, terms.advanceRateBp);
   const principalFen = minFen(advanceFen, terms.lineAvailableFen, terms.programRemainingFen);
+  // Each invoice carries its share of the principal, pro rata to face and rounded down; the
+  // fen left over go to the largest invoices, never past an invoice's own face, so the parts add up.
+  const lines = faces.map((l) => ({ ...l, advanceFen: faceValueFen > 0n ? (principalFen * l.outstandingFaceFen) / faceValueFen : 0n }));
+  let leftover = principalFen - sumFen(lines.map((l) => l.advanceFen));
+  for (const l of [...lines].sort((a, b) => (b.outstandingFaceFen > a.outstandingFaceFen ? 1 : b.outstandingFaceFen < a.outstandingFaceFen ? -1 : 0))) {
+    if (leftover <= 0n) break;
+    const add = minFen(leftover, l.outstandingFaceFen - l.advanceFen);
+    l.advanceFen += add;
+    leftover -= add;
+  }
   const cappedBy = principalFen === advanceFen ? 'advance_rate' : principalFen === terms.lineAvailableFen ? 'line_available' : 'program_remaining';
   const earliestDue = lines.map((l) => l.dueDate).sort()[0] ?? terms.today;
   const daysToEarliestDue = daysBetween(terms.today, earliestDue);

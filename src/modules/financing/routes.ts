@@ -5,7 +5,7 @@ import type { AppDeps, AppEnv } from '../../http/types';
 import { pageQuerySchema } from '../../lib/pagination';
 import { idParam } from '../parties/schemas';
 import { enrolSupplier, freezeCreditLine, getCreditLine, listCreditLines, listJournal, reconcileCreditLines, reverseJournalEntry, unfreezeCreditLine } from './credit-lines';
-import { approveFinancing, disburseFinancing, getFinancingRequest, listFinancingRequests, recordRepayment, rejectFinancing, requestQuote, submitFinancing } from './financing-requests';
+import { approveFinancing, cancelFinancing, disburseFinancing, getFinancingRequest, listFinancingRequests, recordRepayment, rejectFinancing, requestQuote, submitFinancing } from './financing-requests';
 import { decideInvoiceConfirmation, getInvoice, listInvoices, registerInvoice, registerInvoices } from './invoices';
 import { importLedgerCsv, listLedgerEntries, pushLedgerEntries } from './ledger';
 import { createProgram, getProgram, listPrograms, setProgramStatus } from './programs';
@@ -192,6 +192,7 @@ export function registerFinancingRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps)
   transition('submit', 'Submit a quote as a request (supplier); may be auto-approved', null, submitFinancing);
   transition('approve', 'Approve (credit officer)', approveInput, approveFinancing);
   transition('reject', 'Reject with a reason (credit officer)', decisionInput, rejectFinancing);
+  transition('cancel', 'Withdraw (supplier, before a decision) or cancel (credit officer, before disbursement); releases the invoices', decisionInput, cancelFinancing);
   transition('disburse', 'Record the disbursement (放款): value date and reference', disburseInput, disburseFinancing);
   transition('repayments', 'Record a repayment by hand (credit officer)', repaymentInput, recordRepayment);
 }

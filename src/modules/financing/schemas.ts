@@ -231,7 +231,7 @@ export const financingRequestOutput = z
     creditLineId: z.uuid(),
     bankOrganizationId: z.uuid(),
     supplierOrganizationId: z.uuid(),
-    status: z.enum(['quoted', 'submitted', 'approved', 'rejected', 'disbursed', 'overdue', 'repaid', 'expired']),
+    status: z.enum(['quoted', 'submitted', 'approved', 'rejected', 'disbursed', 'overdue', 'repaid', 'expired', 'cancelled']),
     faceValueFen: z.number().int(),
     principalFen: z.number().int(),
     interestFen: z.number().int(),

@@ -6,8 +6,9 @@ export type FinancingStatus = (typeof financingStatus.enumValues)[number];
 /** Every legal move of a financing request; anything else is a 409 naming the current state. */
 export const financingTransitions: Record<FinancingStatus, readonly FinancingStatus[]> = {
   quoted: ['submitted', 'expired'],
-  submitted: ['approved', 'rejected'],
-  approved: ['disbursed'],
+  submitted: ['approved', 'rejected', 'cancelled'],
+  // Cancelled when the money will not go out after all (supplier withdrew, line frozen for good).
+  approved: ['disbursed', 'cancelled'],
   rejected: [],
   // A reversed disbursement returns the request to approved.
   disbursed: ['repaid', 'overdue', 'approved'],
@@ -15,6 +16,7 @@ export const financingTransitions: Record<FinancingStatus, readonly FinancingSta
   // A reversed repayment reopens it.
   repaid: ['disbursed', 'overdue'],
   expired: [],
+  cancelled: [],
 };
 
 export function assertTransition(from: FinancingStatus, to: FinancingStatus, what = 'financing request'): void {

@@ -1,0 +1,1 @@
+ALTER TYPE "public"."financing_status" ADD VALUE 'cancelled';
