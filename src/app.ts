@@ -9,6 +9,7 @@ import { AppError, fieldErrorsFromZod } from './lib/errors';
 import { registerAuditRoutes } from './modules/audit/routes';
 import { registerFinancingRoutes } from './modules/financing/routes';
 import { registerPartiesRoutes } from './modules/parties/routes';
+import { registerRegistryRoutes } from './modules/registry/routes';
 
 export type { AppDeps } from './http/types';
 
@@ -54,6 +55,7 @@ export function createApp(deps: AppDeps) {
   registerPartiesRoutes(app, deps);
   registerFinancingRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerRegistryRoutes(app, deps);
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);

@@ -71,6 +71,18 @@ export const envSchema = z.object({
   /** Idempotency keys are kept at least this long (the contract promises 24 h). */
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).max(24 * 30).default(24),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60000).default(9000),
+
+  /** Registry data provider (工商/司法/税务). Unset: no pulls are scheduled; pushes still work if a secret is set. */
+  REGISTRY_PROVIDER_URL: optional(urlWithScheme(['http', 'https'])),
+  REGISTRY_PROVIDER_NAME: z.string().regex(/^[a-z0-9-]{1,40}$/, 'lower-case letters, digits and - only').default('http-provider'),
+  REGISTRY_PROVIDER_TOKEN: optional(z.string()),
+  /** Shared secret the provider signs its webhook pushes with (HMAC-SHA256). */
+  REGISTRY_WEBHOOK_SECRET: optional(z.string().min(16, 'at least 16 characters')),
+  REGISTRY_PULL_CRON: z.string().min(9).default('0 1 * * *'),
+  REGISTRY_PULL_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(5),
+  REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** A shareholder ratio change smaller than this many percentage points raises no event. */
+  REGISTRY_SHAREHOLDER_RATIO_POINTS: z.coerce.number().min(0).max(100).default(5),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -9,7 +9,9 @@ import { ConfigError, loadEnv, type Env, type Role } from './env';
 import { createMetrics } from './http/metrics';
 import { connectMqtt, endMqtt, type MqttSettings } from './ingest/mqtt-client';
 import { createRedis, probeRedis } from './jobs/redis';
+import { enqueueRegistryPull, registryQueue, startRegistryJobs } from './jobs/registry';
 import { startJobs, type JobsRole } from './jobs/workers';
+import { httpRegistryProvider } from './modules/registry/providers';
 import { systemClock } from './lib/clock';
 import { createLogger, type Logger } from './lib/logger';
 import { bootstrapPlatform } from './modules/parties/bootstrap-platform';
@@ -131,10 +133,29 @@ async function main(): Promise<void> {
     const metrics = createMetrics();
     const deps = { db: database.db, clock: systemClock, log, metrics };
 
+    const diff = { shareholderRatioPoints: env.REGISTRY_SHAREHOLDER_RATIO_POINTS };
+    const registryProvider = env.REGISTRY_PROVIDER_URL
+      ? httpRegistryProvider({ name: env.REGISTRY_PROVIDER_NAME, baseUrl: env.REGISTRY_PROVIDER_URL, token: env.REGISTRY_PROVIDER_TOKEN, timeoutMs: env.REGISTRY_TIMEOUT_MS })
+      : null;
+    const pullQueue = registryProvider ? registryQueue(producerRedis, env.QUEUE_PREFIX) : null;
+
     let jobs: JobsRole | undefined;
+    const registryJobs: { close(): Promise<void> }[] = [];
     if (role === 'jobs' || role === 'all') {
       jobs = await startJobs({ ...deps, businessTz: env.BUSINESS_TZ, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
-      closers.jobs = { name: 'job workers', close: () => jobs!.close() };
+      if (registryProvider) {
+        registryJobs.push(
+          await startRegistryJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, provider: registryProvider, diff, cron: env.REGISTRY_PULL_CRON, businessTz: env.BUSINESS_TZ, ratePerSecond: env.REGISTRY_PULL_RATE_PER_SECOND }),
+        );
+      } else {
+        log.info('REGISTRY_PROVIDER_URL not set: no registry pulls are scheduled');
+      }
+      closers.jobs = {
+        name: 'job workers',
+        close: async () => {
+          await Promise.all([jobs!.close(), ...registryJobs.map((r) => r.close()), pullQueue?.close()]);
+        },
+      };
     }
     if (role === 'ingest' || role === 'all') {
       // The ingest role holds the broker connection above; device ingestion subscribes on it (issue 4).
@@ -145,6 +166,12 @@ async function main(): Promise<void> {
       const app = createApp({
         ...deps,
         env,
+        registry: {
+          provider: env.REGISTRY_PROVIDER_NAME,
+          webhookSecret: env.REGISTRY_WEBHOOK_SECRET,
+          diff,
+          ...(pullQueue ? { startPull: (trigger: 'schedule' | 'api') => enqueueRegistryPull(pullQueue, { db: database.db, clock: systemClock, provider: env.REGISTRY_PROVIDER_NAME }, trigger) } : {}),
+        },
         readiness: [
           { name: 'postgres', check: () => checkDatabase(database.sql) },
           { name: 'redis', check: async () => void (await producerRedis.ping()) },

@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import type { Env } from '../env';
 import type { Clock } from '../lib/clock';
 import type { UserActor } from '../lib/context';
+import type { DiffOptions } from '../modules/registry/diff';
 import type { Metrics } from './metrics';
 
 export interface ReadinessCheck {
@@ -18,6 +19,13 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  registry: {
+    provider: string;
+    webhookSecret: string | undefined;
+    diff: DiffOptions;
+    /** Starts a pull run over the watch list; absent when no provider is configured. */
+    startPull?: (trigger: 'schedule' | 'api') => Promise<{ id: string }>;
+  };
 }
 
 export type AppEnv = {

@@ -8,6 +8,15 @@ export const queues = {
       purgeIdempotencyKeys: { name: 'purge-idempotency-keys', payload: z.object({}) },
     },
   },
+  registry: {
+    name: 'registry',
+    jobs: {
+      /** Starts a run over the whole watch list (scheduled daily, or on demand by API). */
+      pullWatchList: { name: 'pull-watch-list', payload: z.object({ trigger: z.enum(['schedule', 'api']).default('schedule') }) },
+      /** One enterprise of a run; retried with backoff, rate-limited by the worker. */
+      pullEnterprise: { name: 'pull-enterprise', payload: z.object({ runId: z.uuid(), creditCode: z.string() }) },
+    },
+  },
   financing: {
     name: 'financing',
     jobs: {

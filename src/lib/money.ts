@@ -59,3 +59,14 @@ export function formatYuan(value: Fen): string {
   const cents = (abs % 100n).toString().padStart(2, '0');
   return `${negative ? '-' : ''}¥${yuan}.${cents}`;
 }
+
+/**
+ * "12,345.67" yuan → 1234567 fen by string arithmetic (never a float). Thousands separators
+ * (ASCII or full-width) only in groups of three: "1,5" is a decimal comma and refused.
+ */
+export function parseYuanToFen(text: string): number | null {
+  const m = /^(\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(\d{1,2}))?$/.exec(text.replace(/\s/g, '').replaceAll('，', ','));
+  if (!m) return null;
+  const value = BigInt(m[1]!.replaceAll(',', '')) * 100n + BigInt((m[2] ?? '').padEnd(2, '0') || '0');
+  return value <= MAX_API_FEN ? Number(value) : null;
+}

@@ -1,3 +1,4 @@
 export * from './parties';
 export * from './platform';
 export * from './financing';
+export * from './registry';

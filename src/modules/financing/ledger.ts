@@ -7,6 +7,7 @@ import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
 import { AppError, type FieldError, fieldErrorsFromZod } from '../../lib/errors';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
+import { parseYuanToFen } from '../../lib/money';
 import { recordAudit } from '../audit/record-audit';
 import { normalizeInvoiceText } from './invoice-identity';
 import { toLedgerEntry } from './mappers';
@@ -192,14 +193,8 @@ const CSV_COLUMNS: Record<string, string> = {
 const REQUIRED_COLUMNS = ['entryId', 'supplierCreditCode', 'invoiceNumber', 'amount', 'dueDate', 'status'];
 const STATUS_WORDS: Record<string, string> = { 未付: 'open', 部分付款: 'partially_paid', 已付: 'paid', 已付清: 'paid', 争议: 'disputed', 作废: 'cancelled', 已作废: 'cancelled' };
 
-/** "12,345.67" yuan → 1234567 fen, by string arithmetic (never a float). */
-export function yuanToFen(text: string): number | null {
-  // Thousands separators only where they belong ("12,345.67"): "1,5" is a decimal comma, not ¥15.
-  const m = /^(\d{1,3}(?:,\d{3})+|\d{1,15})(?:\.(\d{1,2}))?$/.exec(text.replace(/\s/g, '').replaceAll('，', ','));
-  if (!m) return null;
-  const fen = BigInt(m[1]!.replaceAll(',', '')) * 100n + BigInt((m[2] ?? '').padEnd(2, '0') || '0');
-  return fen <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(fen) : null;
-}
+/** CSV amounts are yuan; the one parser lives in the money module. */
+export const yuanToFen = parseYuanToFen;
 
 /** UTF-8 unless the bytes are not valid UTF-8 (or the charset says so): then GBK, as Chinese Excel saves. */
 export function decodeCsv(bytes: Uint8Array, charset: string | undefined): string {
