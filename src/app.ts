@@ -7,6 +7,7 @@ import { errorToProblem, problem } from './http/problem';
 import type { AppDeps, AppEnv } from './http/types';
 import { AppError, fieldErrorsFromZod } from './lib/errors';
 import { registerAuditRoutes } from './modules/audit/routes';
+import { registerCollateralRoutes } from './modules/collateral/routes';
 import { registerFinancingRoutes } from './modules/financing/routes';
 import { registerPartiesRoutes } from './modules/parties/routes';
 import { registerRegistryRoutes } from './modules/registry/routes';
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps) {
   registerFinancingRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerRegistryRoutes(app, deps);
+  registerCollateralRoutes(app, deps);
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);

@@ -2,3 +2,4 @@ export * from './parties';
 export * from './platform';
 export * from './financing';
 export * from './registry';
+export * from './collateral';

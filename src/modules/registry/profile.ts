@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from '../../lib/canonical-json';
 import { creditCodeProblem, normalizeCreditCode } from '../../lib/credit-code';
 
 /**
@@ -88,18 +89,7 @@ export function canonicalProfile(profile: EnterpriseProfile): EnterpriseProfile 
   return out as EnterpriseProfile;
 }
 
-/** JSON with sorted keys, so equal content always hashes equal. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+export { canonicalJson };
 
 export function profileHash(profile: EnterpriseProfile): string {
   return createHash('sha256').update(canonicalJson(canonicalProfile(profile))).digest('hex');

@@ -1,0 +1,31 @@
+import { sql } from 'drizzle-orm';
+import { signals } from '../../db/schema';
+import type { DbOrTx } from '../../db/client';
+
+export type SignalSeverity = 'red' | 'orange' | 'yellow';
+
+export interface SignalInput {
+  rule: string;
+  subjectType: string;
+  subjectId: string;
+  bankOrganizationId: string | null;
+  severity: SignalSeverity;
+  evidence: Record<string, unknown>;
+}
+
+/**
+ * Raises a signal, or refreshes the open one for the same rule and subject (last seen,
+ * evidence, occurrences) instead of piling up duplicates. Returns whether it is new.
+ */
+export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise<{ id: string; created: boolean }> {
+  const [row] = await db
+    .insert(signals)
+    .values({ ...s, firstSeenAt: at, lastSeenAt: at })
+    .onConflictDoUpdate({
+      target: [signals.rule, signals.subjectType, signals.subjectId],
+      targetWhere: sql`status in ('open', 'acknowledged')`,
+      set: { lastSeenAt: at, evidence: s.evidence, occurrences: sql`${signals.occurrences} + 1`, severity: s.severity },
+    })
+    .returning({ id: signals.id, created: sql<boolean>`xmax = 0` });
+  return { id: row!.id, created: row!.created };
+}
