@@ -8,6 +8,7 @@ import type { AppDeps, AppEnv } from './http/types';
 import { AppError, fieldErrorsFromZod } from './lib/errors';
 import { registerAuditRoutes } from './modules/audit/routes';
 import { registerCollateralRoutes } from './modules/collateral/routes';
+import { registerDeviceRoutes } from './modules/devices/routes';
 import { registerFinancingRoutes } from './modules/financing/routes';
 import { registerPartiesRoutes } from './modules/parties/routes';
 import { registerRegistryRoutes } from './modules/registry/routes';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps) {
   registerAuditRoutes(app, deps);
   registerRegistryRoutes(app, deps);
   registerCollateralRoutes(app, deps);
+  registerDeviceRoutes(app, deps);
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);

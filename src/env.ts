@@ -72,6 +72,19 @@ export const envSchema = z.object({
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).max(24 * 30).default(24),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60000).default(9000),
 
+  /** 32 bytes (64 hex or base64) encrypting device secrets at rest. Unset: generated once into .data/device-secret.key. */
+  DEVICE_SECRET_KEY: optional(z.string().min(32)),
+  DEVICE_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** MQTT connections in the ingest shared-subscription group (each holds one unacknowledged message). */
+  INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(512).default(32),
+  INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
+  INGEST_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  /** Stable per ingest process, so its persistent MQTT sessions survive restarts. Default: the host name. */
+  INGEST_WORKER_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/)),
+  INGEST_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('threeflow-ingest'),
+  /** MQTT 5 sessions end at disconnect unless given an expiry: this keeps unacknowledged messages across restarts. */
+  INGEST_SESSION_EXPIRY_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
+
   /** Registry data provider (工商/司法/税务). Unset: no pulls are scheduled; pushes still work if a secret is set. */
   REGISTRY_PROVIDER_URL: optional(urlWithScheme(['http', 'https'])),
   REGISTRY_PROVIDER_NAME: z.string().regex(/^[a-z0-9-]{1,40}$/, 'lower-case letters, digits and - only').default('http-provider'),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { MqttClient } from 'mqtt';
 import { createApp } from './app';
@@ -9,7 +10,12 @@ import { ConfigError, loadEnv, type Env, type Role } from './env';
 import { createMetrics } from './http/metrics';
 import { connectMqtt, endMqtt, type MqttSettings } from './ingest/mqtt-client';
 import { createRedis, probeRedis } from './jobs/redis';
+import { collateralQueue, enqueueEventChecks, startCollateralJobs } from './jobs/collateral';
 import { enqueueRegistryPull, registryQueue, startRegistryJobs } from './jobs/registry';
+import { startIngestWorker } from './ingest/worker';
+import { ingestBatch } from './modules/devices/ingest';
+import { authenticateDeviceForBroker } from './modules/devices/registry';
+import { loadOrCreateKeyFile, parseSecretKey } from './modules/devices/secrets';
 import { startJobs, type JobsRole } from './jobs/workers';
 import { httpRegistryProvider } from './modules/registry/providers';
 import { systemClock } from './lib/clock';
@@ -97,6 +103,7 @@ async function main(): Promise<void> {
       throw new StartupError(`Database migration failed: ${message(e)}`);
     });
     await printBootstrapKey(database, log, env.BUSINESS_TZ);
+    const deviceSecretKey = env.DEVICE_SECRET_KEY ? parseSecretKey(env.DEVICE_SECRET_KEY) : await loadOrCreateKeyFile(join(dirname(env.EMBEDDED_PG_DIR), 'device-secret.key'));
 
     // Broker: the configured one, or the embedded Aedes broker (MQTT 3.1.1).
     let mqttSettings: MqttSettings;
@@ -106,7 +113,12 @@ async function main(): Promise<void> {
       const { startEmbeddedBroker } = await import('./ingest/embedded-broker');
       const username = env.MQTT_USERNAME ?? 'threeflow-platform';
       const password = env.MQTT_PASSWORD ?? randomBytes(18).toString('base64url');
-      const broker = await startEmbeddedBroker({ port: env.EMBEDDED_MQTT_PORT, username, password }).catch((e: unknown) => {
+      const broker = await startEmbeddedBroker({
+        port: env.EMBEDDED_MQTT_PORT,
+        username,
+        password,
+        authenticateDevice: (deviceId, devicePassword) => authenticateDeviceForBroker(database.db, deviceId, devicePassword),
+      }).catch((e: unknown) => {
         throw new StartupError(message(e));
       });
       closers.embeddedBroker = { name: 'embedded MQTT broker', close: () => broker.close() };
@@ -143,6 +155,7 @@ async function main(): Promise<void> {
     const registryJobs: { close(): Promise<void> }[] = [];
     if (role === 'jobs' || role === 'all') {
       jobs = await startJobs({ ...deps, businessTz: env.BUSINESS_TZ, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
+      registryJobs.push(await startCollateralJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX }));
       if (registryProvider) {
         registryJobs.push(
           await startRegistryJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, provider: registryProvider, diff, cron: env.REGISTRY_PULL_CRON, businessTz: env.BUSINESS_TZ, ratePerSecond: env.REGISTRY_PULL_RATE_PER_SECOND }),
@@ -158,14 +171,45 @@ async function main(): Promise<void> {
       };
     }
     if (role === 'ingest' || role === 'all') {
-      // The ingest role holds the broker connection above; device ingestion subscribes on it (issue 4).
-      log.info({ broker: redactUrl(mqttSettings.url), protocolVersion: mqttSettings.protocolVersion }, 'ingest role connected to the broker');
+      const checks = collateralQueue(producerRedis, env.QUEUE_PREFIX);
+      const ingest = await startIngestWorker({
+        mqtt: mqttSettings,
+        connections: env.INGEST_CONNECTIONS,
+        sharedSubscription: mqttSettings.protocolVersion === 5,
+        workerId: env.INGEST_WORKER_ID,
+        shareGroup: env.INGEST_SHARE_GROUP,
+        sessionExpirySeconds: env.INGEST_SESSION_EXPIRY_SECONDS,
+        maxBatch: env.INGEST_MAX_BATCH,
+        maxWaitMs: env.INGEST_MAX_WAIT_MS,
+        log,
+        commit: (batch) => ingestBatch(database.db, { secretKey: deviceSecretKey, maxClockSkewSeconds: env.DEVICE_MAX_CLOCK_SKEW_SECONDS }, batch),
+        afterCommit: async (result) => {
+          metrics.ingestMessages.inc({ outcome: 'accepted' }, result.accepted);
+          metrics.ingestMessages.inc({ outcome: 'duplicate' }, result.duplicates);
+          for (const [reason, n] of Object.entries(result.quarantined)) {
+            metrics.ingestMessages.inc({ outcome: 'quarantined' }, n);
+            metrics.quarantined.inc({ reason }, n);
+          }
+          metrics.ingestBatchSize.observe(result.accepted + result.duplicates + Object.values(result.quarantined).reduce((a, b) => a + b, 0));
+          await enqueueEventChecks(checks, result.followUps);
+        },
+      });
+      const platformMqtt = closers.mqtt;
+      closers.mqtt = {
+        name: 'MQTT',
+        close: async () => {
+          await ingest.close(); // commits and acknowledges what is in hand
+          await checks.close();
+          await platformMqtt?.close();
+        },
+      };
     }
 
     if (role === 'api' || role === 'all') {
       const app = createApp({
         ...deps,
         env,
+        deviceSecretKey,
         registry: {
           provider: env.REGISTRY_PROVIDER_NAME,
           webhookSecret: env.REGISTRY_WEBHOOK_SECRET,

@@ -23,7 +23,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     labelNames: ['queue', 'outcome'] as const,
     registers: [registry],
   });
-  return { registry, httpRequests, httpDuration, jobsProcessed };
+  const ingestMessages = new Counter({
+    name: 'threeflow_ingest_messages_total',
+    help: 'Device messages by outcome (accepted, duplicate, quarantined)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const quarantined = new Counter({
+    name: 'threeflow_quarantine_total',
+    help: 'Device messages quarantined, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const ingestBatchSize = new Histogram({
+    name: 'threeflow_ingest_batch_size',
+    help: 'Messages per committed ingest batch',
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, jobsProcessed, ingestMessages, quarantined, ingestBatchSize };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

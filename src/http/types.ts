@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import type { Env } from '../env';
 import type { Clock } from '../lib/clock';
 import type { UserActor } from '../lib/context';
+import type { SecretKey } from '../modules/devices/secrets';
 import type { DiffOptions } from '../modules/registry/diff';
 import type { Metrics } from './metrics';
 
@@ -19,6 +20,8 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /** Encrypts device secrets at rest (AES-256-GCM). */
+  deviceSecretKey: SecretKey;
   registry: {
     provider: string;
     webhookSecret: string | undefined;

@@ -12,7 +12,7 @@ export interface MqttSettings {
  * Connects and resolves on the first CONNACK. Afterwards MQTT.js reconnects on its own;
  * `client.connected` is what readiness reports.
  */
-export function connectMqtt(settings: MqttSettings, options: { clientId: string; clean?: boolean; timeoutMs?: number }): Promise<MqttClient> {
+export function connectMqtt(settings: MqttSettings, options: { clientId: string; clean?: boolean; timeoutMs?: number; sessionExpirySeconds?: number }): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(settings.url, {
       clientId: options.clientId,
@@ -20,6 +20,7 @@ export function connectMqtt(settings: MqttSettings, options: { clientId: string;
       password: settings.password,
       protocolVersion: settings.protocolVersion,
       clean: options.clean ?? true,
+      ...(settings.protocolVersion === 5 && options.sessionExpirySeconds !== undefined ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: options.timeoutMs ?? 5000,
     });

@@ -17,6 +17,14 @@ export const queues = {
       pullEnterprise: { name: 'pull-enterprise', payload: z.object({ runId: z.uuid(), creditCode: z.string() }) },
     },
   },
+  collateral: {
+    name: 'collateral',
+    jobs: {
+      /** Real-time rules for one accepted device event (ids only). */
+      checkEvent: { name: 'check-event', payload: z.object({ deviceId: z.uuid(), seq: z.number().int().min(1) }) },
+      checkSilentDevices: { name: 'check-silent-devices', payload: z.object({}) },
+    },
+  },
   financing: {
     name: 'financing',
     jobs: {

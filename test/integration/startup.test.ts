@@ -10,6 +10,15 @@ afterAll(() => {
   for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
 });
 
+/** Its own share group and short-lived sessions, so test processes never take each other's (or production's) device messages. */
+const isolatedIngest = (name: string) => ({
+  INGEST_SHARE_GROUP: `${inject('queuePrefix')}_${name}`.slice(-40).replace(/[^A-Za-z0-9_-]/g, '_'),
+  INGEST_WORKER_ID: name,
+  INGEST_SESSION_EXPIRY_SECONDS: '5',
+  INGEST_CONNECTIONS: '2',
+  DEVICE_SECRET_KEY: 'a'.repeat(64),
+});
+
 function start(env: Record<string, string>) {
   const p = startMain(env);
   running.push(p);
@@ -59,7 +68,7 @@ describe('start-up refuses bad surroundings in one clear message, exit 1', () =>
 describe('running on real services', () => {
   it('starts every role, answers /healthz and /readyz, and stops on SIGTERM with exit 0 within 10 s', async () => {
     const { redisUrl, mqttUrl } = testServices();
-    const p = start({ DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, MQTT_URL: mqttUrl, PORT: '0', QUEUE_PREFIX: `${inject('queuePrefix')}_startup` });
+    const p = start({ DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, MQTT_URL: mqttUrl, PORT: '0', QUEUE_PREFIX: `${inject('queuePrefix')}_startup`, ...isolatedIngest('startup') });
     const [, port] = await waitForOutput(p, /API +http:\/\/localhost:(\d+)\/v1/);
     expect(p.stdout()).toMatch(/Docs +http:\/\/localhost:\d+\/docs/);
     expect(p.stdout()).toMatch(/Metrics +http:\/\/localhost:\d+\/metrics/);
@@ -73,7 +82,7 @@ describe('running on real services', () => {
 
   it('the api role alone starts and stops cleanly on SIGINT', async () => {
     const { redisUrl, mqttUrl } = testServices();
-    const p = start({ THREEFLOW_ROLE: 'api', DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, MQTT_URL: mqttUrl, PORT: '0' });
+    const p = start({ ...isolatedIngest('api'), THREEFLOW_ROLE: 'api', DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, MQTT_URL: mqttUrl, PORT: '0' });
     await waitForOutput(p, /threeflow is up \(role api/);
     p.child.kill('SIGINT');
     expect((await p.exited).code).toBe(0);

@@ -1,0 +1,58 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Db } from '../db/client';
+import type { Metrics } from '../http/metrics';
+import type { Clock } from '../lib/clock';
+import { checkSilentDevices, evaluateDeviceEvent } from '../modules/collateral/realtime';
+import type { FollowUp } from '../modules/devices/ingest';
+import { queues } from './queues';
+
+const q = queues.collateral;
+
+export function collateralQueue(connection: Redis, prefix: string): Queue {
+  return new Queue(q.name, { connection, prefix });
+}
+
+/** After a batch commits: one check job per event that needs one; the job id makes a redelivered batch harmless. */
+export async function enqueueEventChecks(queue: Queue, followUps: FollowUp[]): Promise<void> {
+  const wanted = followUps.filter((f) => f.kind === 'movement' || f.kind === 'alarm' || f.kind === 'count' || f.kind === 'weight');
+  if (!wanted.length) return;
+  await queue.addBulk(
+    wanted.map((f) => ({ name: q.jobs.checkEvent.name, data: { deviceId: f.deviceId, seq: f.seq }, opts: { jobId: `${f.deviceId}_${f.seq}`, attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: 10_000, removeOnFail: 10_000 } })),
+  );
+}
+
+const SILENT_CHECK_EVERY_MS = 60_000;
+
+export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Logger; metrics: Metrics; workerRedis: Redis; producerRedis: Redis; prefix: string }) {
+  const queue = collateralQueue(deps.producerRedis, deps.prefix);
+  await queue.upsertJobScheduler(q.jobs.checkSilentDevices.name, { every: SILENT_CHECK_EVERY_MS }, { name: q.jobs.checkSilentDevices.name, data: {} });
+  const worker = new Worker(
+    q.name,
+    async (job: Job) => {
+      if (job.name === q.jobs.checkEvent.name) {
+        const ref = q.jobs.checkEvent.payload.parse(job.data);
+        return { fired: await evaluateDeviceEvent(deps.db, deps.clock, ref) };
+      }
+      if (job.name === q.jobs.checkSilentDevices.name) return { silent: await checkSilentDevices(deps.db, deps.clock) };
+      throw new Error(`unknown job ${job.name} on queue ${q.name}`);
+    },
+    { connection: deps.workerRedis, prefix: deps.prefix, concurrency: 8 },
+  );
+  worker.on('completed', (job, result: { fired?: string[] }) => {
+    deps.metrics.jobsProcessed.inc({ queue: q.name, outcome: 'completed' });
+    if (result?.fired?.length) deps.log.warn({ job: job.name, data: job.data, fired: result.fired }, 'collateral signal raised');
+  });
+  worker.on('failed', (job, err) => {
+    deps.metrics.jobsProcessed.inc({ queue: q.name, outcome: 'failed' });
+    deps.log.error({ job: job?.name, data: job?.data, err: err.message }, 'collateral check failed');
+  });
+  worker.on('error', (err) => deps.log.warn({ err }, 'collateral worker connection error'));
+  return {
+    close: async () => {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

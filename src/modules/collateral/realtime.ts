@@ -1,0 +1,148 @@
+import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
+import { devices, pledgeLots, pledges, releaseOrders, skus, telemetryEvents } from '../../db/schema';
+import type { DbOrTx } from '../../db/client';
+import type { Clock } from '../../lib/clock';
+import { raiseSignal } from './signals';
+
+type Event = typeof telemetryEvents.$inferSelect;
+
+/** The pledged lot an event talks about (active pledge, same warehouse). */
+async function pledgedLot(tx: DbOrTx, warehouseId: string, lotCode: string) {
+  const [row] = await tx
+    .select({ lot: pledgeLots, pledge: pledges, sku: skus })
+    .from(pledgeLots)
+    .innerJoin(pledges, eq(pledges.id, pledgeLots.pledgeId))
+    .innerJoin(skus, eq(skus.id, pledgeLots.skuId))
+    .where(and(eq(pledgeLots.warehouseId, warehouseId), eq(pledgeLots.lotCode, lotCode), eq(pledgeLots.active, true), eq(pledges.status, 'active')));
+  return row ?? null;
+}
+
+async function bookedQuantity(tx: DbOrTx, pledgeId: string, lotCode: string, pledged: number): Promise<number> {
+  const [row] = await tx
+    .select({ released: sql<string>`coalesce(sum(${releaseOrders.releasedQuantity}), 0)::text` })
+    .from(releaseOrders)
+    .where(and(eq(releaseOrders.pledgeId, pledgeId), eq(releaseOrders.lotCode, lotCode)));
+  return pledged - Number(row?.released ?? 0);
+}
+
+/** Outside tolerance: |sensed − booked| > booked × tolerance. */
+const outside = (sensed: number, booked: number, toleranceBp: number) => Math.abs(sensed - booked) * 10_000 > booked * toleranceBp;
+
+/**
+ * Real-time rules for one accepted device event, run by a job seconds after ingestion:
+ * an outbound movement of pledged goods must match an open release order (放货指令) —
+ * otherwise 非法转移; tamper/geofence alarms; a count or weight off the book beyond the
+ * SKU's tolerance (shortfall / 以次充好). Returns the rules that fired. Idempotent per event:
+ * a release order is consumed once per event (the event id is recorded on it).
+ */
+export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { deviceId: string; seq: number }): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const [event] = await tx.select().from(telemetryEvents).where(and(eq(telemetryEvents.deviceId, ref.deviceId), eq(telemetryEvents.seq, ref.seq)));
+    if (!event) return [];
+    const fired: string[] = [];
+    const now = clock.now();
+    const evidenceBase = { deviceId: event.deviceId, seq: event.seq, deviceTs: event.deviceTs.toISOString(), warehouseId: event.warehouseId };
+
+    if (event.kind === 'movement' && event.lotCode && (event.signedQuantity ?? 0) < 0) {
+      const hit = await pledgedLot(tx, event.warehouseId, event.lotCode);
+      if (hit) {
+        const quantity = -event.signedQuantity!;
+        if (!(await consumeRelease(tx, hit.pledge.id, event, quantity))) {
+          await raiseSignal(tx, now, {
+            rule: 'unauthorized_outbound',
+            subjectType: 'pledge',
+            subjectId: hit.pledge.id,
+            bankOrganizationId: hit.pledge.bankOrganizationId,
+            severity: 'red',
+            evidence: { ...evidenceBase, lotCode: event.lotCode, quantity, message: `${quantity} ${hit.sku.unit} of pledged lot ${event.lotCode} left with no matching release order (非法转移)` },
+          });
+          fired.push('unauthorized_outbound');
+        }
+      }
+    }
+
+    if (event.kind === 'alarm') {
+      const body = event.body as { type: 'tamper' | 'door' | 'geofence' | 'power'; detail?: string };
+      const [device] = await tx.select().from(devices).where(eq(devices.id, event.deviceId));
+      const affected = await tx.select({ pledge: pledges }).from(pledges).where(and(eq(pledges.warehouseId, event.warehouseId), eq(pledges.status, 'active')));
+      for (const { pledge } of affected) {
+        await raiseSignal(tx, now, {
+          rule: `device_alarm_${body.type}`,
+          subjectType: 'pledge',
+          subjectId: pledge.id,
+          bankOrganizationId: pledge.bankOrganizationId,
+          severity: body.type === 'tamper' || body.type === 'geofence' ? 'red' : 'orange',
+          evidence: { ...evidenceBase, alarm: body.type, detail: body.detail ?? null, deviceName: device?.name ?? null },
+        });
+      }
+      if (affected.length) fired.push(`device_alarm_${body.type}`);
+    }
+
+    if (event.kind === 'count' || event.kind === 'weight') {
+      const items =
+        event.kind === 'count'
+          ? (event.body as { counts: { lotCode: string; quantity: number }[] }).counts.map((c) => ({ lotCode: c.lotCode, sensedQuantity: c.quantity, grams: null as number | null }))
+          : [{ lotCode: (event.body as { lotCode: string }).lotCode, sensedQuantity: null as number | null, grams: (event.body as { grossGrams: number }).grossGrams }];
+      for (const item of items) {
+        const hit = await pledgedLot(tx, event.warehouseId, item.lotCode);
+        if (!hit) continue;
+        const booked = await bookedQuantity(tx, hit.pledge.id, item.lotCode, hit.lot.pledgedQuantity);
+        const sensed = item.grams === null ? item.sensedQuantity! : item.grams / hit.sku.nominalUnitWeightGrams;
+        if (outside(sensed, booked, hit.sku.toleranceBp)) {
+          const rule = event.kind === 'count' ? 'stock_count_discrepancy' : 'weight_discrepancy';
+          await raiseSignal(tx, now, {
+            rule,
+            subjectType: 'pledge',
+            subjectId: hit.pledge.id,
+            bankOrganizationId: hit.pledge.bankOrganizationId,
+            severity: sensed < booked ? 'red' : 'orange',
+            evidence: { ...evidenceBase, lotCode: item.lotCode, bookedQuantity: booked, sensedQuantity: sensed, toleranceBp: hit.sku.toleranceBp, grossGrams: item.grams, nominalUnitWeightGrams: hit.sku.nominalUnitWeightGrams },
+          });
+          fired.push(rule);
+        }
+      }
+    }
+    return fired;
+  });
+}
+
+/** Takes the quantity from an open, valid release order of the lot; false when none covers it. */
+async function consumeRelease(tx: DbOrTx, pledgeId: string, event: Event, quantity: number): Promise<boolean> {
+  const orders = await tx
+    .select()
+    .from(releaseOrders)
+    .where(and(eq(releaseOrders.pledgeId, pledgeId), eq(releaseOrders.lotCode, event.lotCode!), eq(releaseOrders.status, 'open'), lte(releaseOrders.validFrom, event.deviceTs), gte(releaseOrders.validTo, event.deviceTs)))
+    .orderBy(asc(releaseOrders.validTo))
+    .for('update');
+  const order = orders.find((o) => o.quantity - o.releasedQuantity >= quantity);
+  if (!order) return false;
+  const released = order.releasedQuantity + quantity;
+  await tx
+    .update(releaseOrders)
+    .set({ releasedQuantity: released, status: released === order.quantity ? 'used' : 'open' })
+    .where(eq(releaseOrders.id, order.id));
+  return true;
+}
+
+/** Devices silent longer than 3 heartbeat intervals (or never heard from after 3 intervals) raise device_offline. */
+export async function checkSilentDevices(db: DbOrTx, clock: Clock): Promise<number> {
+  const now = clock.now();
+  const silent = await db.execute<{ id: string; warehouse_id: string; name: string; last_seen_at: string | null }>(sql`
+    select d.id, d.warehouse_id, d.name, d.last_seen_at from devices d
+     where d.status = 'active'
+       and coalesce(d.last_seen_at, d.created_at) < ${now.toISOString()}::timestamptz - make_interval(secs => d.heartbeat_interval_seconds * 3)`);
+  for (const d of silent) {
+    const affected = await db.select({ pledge: pledges }).from(pledges).where(and(eq(pledges.warehouseId, d.warehouse_id), eq(pledges.status, 'active')));
+    for (const { pledge } of affected) {
+      await raiseSignal(db, now, {
+        rule: 'device_offline',
+        subjectType: 'pledge',
+        subjectId: pledge.id,
+        bankOrganizationId: pledge.bankOrganizationId,
+        severity: 'orange',
+        evidence: { deviceId: d.id, name: d.name, lastSeenAt: d.last_seen_at, warehouseId: d.warehouse_id },
+      });
+    }
+  }
+  return silent.length;
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { devices, quarantine, telemetryEvents } from '../../db/schema';
+import type { DbOrTx } from '../../db/client';
+import { canonicalJson } from '../../lib/canonical-json';
+import { type DeviceMessage, deviceMessage, parseTopic, verifySignature } from './contract';
+import { decryptSecret, type SecretKey } from './secrets';
+
+export interface RawDeviceMessage {
+  topic: string;
+  payload: Buffer;
+  receivedAt: Date;
+}
+
+export type QuarantineReason =
+  | 'malformed_json'
+  | 'schema_violation'
+  | 'not_a_device_topic'
+  | 'topic_of_another_device'
+  | 'unknown_device'
+  | 'device_disabled'
+  | 'bad_signature'
+  | 'clock_skew'
+  | 'seq_replayed_with_different_body';
+
+/** Accepted events that need a real-time rule evaluated after commit (ids only). */
+export interface FollowUp {
+  deviceId: string;
+  seq: number;
+  kind: DeviceMessage['kind'];
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  quarantined: Record<string, number>;
+  followUps: FollowUp[];
+}
+
+export interface IngestOptions {
+  secretKey: SecretKey;
+  maxClockSkewSeconds: number;
+}
+
+/** Decrypted device secrets, keyed by their ciphertext (a rotation changes the key, so no staleness). */
+const secretCache = new Map<string, string>();
+
+/**
+ * Writes one batch of device messages in one transaction: accepted messages once each by
+ * (device, seq) — resends and redeliveries change nothing — and everything else to
+ * quarantine with its reason. Never throws for a bad message; only a database failure
+ * fails the batch (and then nothing of it is acknowledged).
+ */
+export async function ingestBatch(db: DbOrTx, options: IngestOptions, batch: RawDeviceMessage[]): Promise<IngestResult> {
+  const quarantined: (typeof quarantine.$inferInsert)[] = [];
+  const reject = (m: RawDeviceMessage, reason: QuarantineReason, detail: string | null, deviceId: string | null = null, warehouseId: string | null = null) =>
+    quarantined.push({ topic: m.topic, payload: m.payload.toString('utf8').slice(0, 64_000), reason, detail, deviceId, warehouseId, receivedAt: m.receivedAt });
+
+  const candidates: { raw: RawDeviceMessage; msg: DeviceMessage }[] = [];
+  for (const raw of batch) {
+    const topic = parseTopic(raw.topic);
+    if (!topic) {
+      reject(raw, 'not_a_device_topic', null);
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.payload.toString('utf8'));
+    } catch {
+      reject(raw, 'malformed_json', null, uuidOrNull(topic.deviceId));
+      continue;
+    }
+    const parsed = deviceMessage.safeParse(json);
+    if (!parsed.success) {
+      reject(raw, 'schema_violation', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 1000), uuidOrNull(topic.deviceId));
+      continue;
+    }
+    if (parsed.data.deviceId !== topic.deviceId || parsed.data.kind !== topic.kind) {
+      reject(raw, 'topic_of_another_device', `topic says ${topic.deviceId}/${topic.kind}, message says ${parsed.data.deviceId}/${parsed.data.kind}`, uuidOrNull(topic.deviceId));
+      continue;
+    }
+    candidates.push({ raw, msg: parsed.data });
+  }
+
+  return db.transaction(async (tx) => {
+    const ids = [...new Set(candidates.map((c) => c.msg.deviceId))];
+    const known = new Map((ids.length ? await tx.select().from(devices).where(inArray(devices.id, ids)) : []).map((d) => [d.id, d]));
+    const rows = new Map<string, typeof telemetryEvents.$inferInsert & { raw: RawDeviceMessage }>();
+    let duplicates = 0;
+
+    for (const { raw, msg } of candidates) {
+      const device = known.get(msg.deviceId);
+      if (!device) {
+        reject(raw, 'unknown_device', null, msg.deviceId);
+        continue;
+      }
+      if (device.status !== 'active') {
+        reject(raw, 'device_disabled', null, device.id, device.warehouseId);
+        continue;
+      }
+      let secret = secretCache.get(device.secretCiphertext);
+      if (!secret) {
+        secret = decryptSecret(options.secretKey, device.secretCiphertext);
+        secretCache.set(device.secretCiphertext, secret);
+      }
+      if (!verifySignature(secret, msg)) {
+        reject(raw, 'bad_signature', null, device.id, device.warehouseId);
+        continue;
+      }
+      const deviceTs = new Date(msg.ts);
+      if (Math.abs(deviceTs.getTime() - raw.receivedAt.getTime()) > options.maxClockSkewSeconds * 1000) {
+        reject(raw, 'clock_skew', `device clock ${msg.ts}, server ${raw.receivedAt.toISOString()}`, device.id, device.warehouseId);
+        continue;
+      }
+      const bodyHash = createHash('sha256').update(canonicalJson({ kind: msg.kind, ts: msg.ts, body: msg.body })).digest('hex');
+      const key = `${msg.deviceId}:${msg.seq}`;
+      const seen = rows.get(key);
+      if (seen) {
+        if (seen.bodyHash === bodyHash) duplicates++;
+        else reject(raw, 'seq_replayed_with_different_body', `seq ${msg.seq} already in this batch with another body`, device.id, device.warehouseId);
+        continue;
+      }
+      const movement = msg.kind === 'movement' ? msg.body : null;
+      rows.set(key, {
+        raw,
+        deviceId: msg.deviceId,
+        seq: msg.seq,
+        kind: msg.kind,
+        warehouseId: device.warehouseId,
+        deviceTs,
+        receivedAt: raw.receivedAt,
+        bodyHash,
+        body: msg.body,
+        lotCode: movement?.lotCode ?? null,
+        skuCode: movement?.skuCode ?? null,
+        signedQuantity: movement ? (movement.direction === 'in' ? movement.quantity : -movement.quantity) : null,
+      });
+    }
+
+    const values = [...rows.values()];
+    const inserted = new Set<string>();
+    if (values.length) {
+      const back = await tx
+        .insert(telemetryEvents)
+        .values(values.map(({ raw: _raw, ...v }) => v))
+        .onConflictDoNothing()
+        .returning({ deviceId: telemetryEvents.deviceId, seq: telemetryEvents.seq });
+      for (const r of back) inserted.add(`${r.deviceId}:${r.seq}`);
+      const existing = values.filter((v) => !inserted.has(`${v.deviceId}:${v.seq}`));
+      if (existing.length) {
+        const stored = await tx
+          .select({ deviceId: telemetryEvents.deviceId, seq: telemetryEvents.seq, bodyHash: telemetryEvents.bodyHash })
+          .from(telemetryEvents)
+          .where(or(...existing.map((e) => and(eq(telemetryEvents.deviceId, e.deviceId), eq(telemetryEvents.seq, e.seq)))));
+        const hashOf = new Map(stored.map((s) => [`${s.deviceId}:${s.seq}`, s.bodyHash]));
+        for (const e of existing) {
+          if (hashOf.get(`${e.deviceId}:${e.seq}`) === e.bodyHash) duplicates++;
+          else reject(e.raw, 'seq_replayed_with_different_body', `seq ${e.seq} was accepted before with another body`, e.deviceId, e.warehouseId);
+        }
+      }
+      // Last seen and highest seq per device, in one statement.
+      const latest = new Map<string, { at: Date; seq: number }>();
+      for (const v of values) {
+        const cur = latest.get(v.deviceId);
+        if (!cur || v.seq > cur.seq) latest.set(v.deviceId, { at: v.receivedAt, seq: v.seq });
+      }
+      for (const [deviceId, l] of latest) {
+        await tx
+          .update(devices)
+          .set({ lastSeenAt: sql`greatest(${devices.lastSeenAt}, ${l.at.toISOString()}::timestamptz)`, lastSeq: sql`greatest(${devices.lastSeq}, ${l.seq})` })
+          .where(eq(devices.id, deviceId));
+      }
+    }
+    if (quarantined.length) await tx.insert(quarantine).values(quarantined);
+
+    const counts: Record<string, number> = {};
+    for (const q of quarantined) counts[q.reason] = (counts[q.reason] ?? 0) + 1;
+    const followUps = values
+      .filter((v) => inserted.has(`${v.deviceId}:${v.seq}`) && v.kind !== 'heartbeat')
+      .map((v) => ({ deviceId: v.deviceId, seq: v.seq, kind: v.kind as DeviceMessage['kind'] }));
+    return { accepted: inserted.size, duplicates, quarantined: counts, followUps };
+  });
+}
+
+function uuidOrNull(id: string): string | null {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? id : null;
+}
