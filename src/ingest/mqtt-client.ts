@@ -12,7 +12,20 @@ export interface MqttSettings {
  * Connects and resolves on the first CONNACK. Afterwards MQTT.js reconnects on its own;
  * `client.connected` is what readiness reports.
  */
-export function connectMqtt(settings: MqttSettings, options: { clientId: string; clean?: boolean; timeoutMs?: number; sessionExpirySeconds?: number }): Promise<MqttClient> {
+export function connectMqtt(
+  settings: MqttSettings,
+  options: {
+    clientId: string;
+    clean?: boolean;
+    timeoutMs?: number;
+    sessionExpirySeconds?: number;
+    /**
+     * Installed before the connection opens: a resumed session delivers queued messages right
+     * behind the CONNACK, and MQTT.js's default handler would acknowledge them unprocessed.
+     */
+    handleMessage?: MqttClient['handleMessage'];
+  },
+): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(settings.url, {
       clientId: options.clientId,
@@ -24,6 +37,7 @@ export function connectMqtt(settings: MqttSettings, options: { clientId: string;
       reconnectPeriod: 1000,
       connectTimeout: options.timeoutMs ?? 5000,
     });
+    if (options.handleMessage) client.handleMessage = options.handleMessage;
     const timer = setTimeout(() => {
       client.end(true);
       reject(new Error(`MQTT broker at ${settings.url} did not accept a connection within ${options.timeoutMs ?? 5000} ms`));

@@ -43,8 +43,8 @@ export async function startIngestWorker(options: IngestWorkerOptions) {
   const workerId = options.workerId ?? hostname();
   const clients: MqttClient[] = [];
   for (let i = 0; i < count; i++) {
-    const client = await connectMqtt(options.mqtt, { clientId: `${options.shareGroup}-${workerId}-${i}`, clean: false, sessionExpirySeconds: options.sessionExpirySeconds });
-    client.handleMessage = (packet, callback) => {
+    const slot: { client: MqttClient | null } = { client: null };
+    const handleMessage: MqttClient['handleMessage'] = (packet, callback) => {
       const publish = packet as IPublishPacket;
       const payload = Buffer.isBuffer(publish.payload) ? publish.payload : Buffer.from(publish.payload);
       batcher.add({ topic: publish.topic, payload, receivedAt: new Date() }).then(
@@ -52,10 +52,12 @@ export async function startIngestWorker(options: IngestWorkerOptions) {
         (err: unknown) => {
           options.log.error({ err }, 'ingest batch failed; dropping the connection so the broker redelivers');
           callback(err as Error);
-          client.stream.destroy();
+          slot.client?.stream.destroy();
         },
       );
     };
+    const client = await connectMqtt(options.mqtt, { clientId: `${options.shareGroup}-${workerId}-${i}`, clean: false, sessionExpirySeconds: options.sessionExpirySeconds, handleMessage });
+    slot.client = client;
     await new Promise<void>((resolve, reject) => client.subscribe(topic, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
     clients.push(client);
   }
