@@ -74,7 +74,10 @@ export const envSchema = z.object({
 
   /** 32 bytes (64 hex or base64) encrypting device secrets at rest. Unset: generated once into .data/device-secret.key. */
   DEVICE_SECRET_KEY: optional(z.string().min(32)),
+  /** A device clock more than this ahead of ours is refused (clock_skew). */
   DEVICE_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Resent messages older than this are refused (clock_skew); matches how long broker sessions keep messages. */
+  DEVICE_MAX_MESSAGE_AGE_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(7 * 86_400),
   /** MQTT connections in the ingest shared-subscription group (each holds one unacknowledged message). */
   INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(512).default(32),
   INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),

@@ -182,7 +182,7 @@ async function main(): Promise<void> {
         maxBatch: env.INGEST_MAX_BATCH,
         maxWaitMs: env.INGEST_MAX_WAIT_MS,
         log,
-        commit: (batch) => ingestBatch(database.db, { secretKey: deviceSecretKey, maxClockSkewSeconds: env.DEVICE_MAX_CLOCK_SKEW_SECONDS }, batch),
+        commit: (batch) => ingestBatch(database.db, { secretKey: deviceSecretKey, maxClockSkewSeconds: env.DEVICE_MAX_CLOCK_SKEW_SECONDS, maxMessageAgeSeconds: env.DEVICE_MAX_MESSAGE_AGE_SECONDS }, batch),
         afterCommit: async (result) => {
           metrics.ingestMessages.inc({ outcome: 'accepted' }, result.accepted);
           metrics.ingestMessages.inc({ outcome: 'duplicate' }, result.duplicates);

@@ -16,7 +16,7 @@ export function collateralQueue(connection: Redis, prefix: string): Queue {
 
 /** After a batch commits: one check job per event that needs one; the job id makes a redelivered batch harmless. */
 export async function enqueueEventChecks(queue: Queue, followUps: FollowUp[]): Promise<void> {
-  const wanted = followUps.filter((f) => f.kind === 'movement' || f.kind === 'alarm' || f.kind === 'count' || f.kind === 'weight');
+  const wanted = followUps.filter((f) => f.outbound || f.kind === 'alarm' || f.kind === 'count' || f.kind === 'weight');
   if (!wanted.length) return;
   await queue.addBulk(
     wanted.map((f) => ({ name: q.jobs.checkEvent.name, data: { deviceId: f.deviceId, seq: f.seq }, opts: { jobId: `${f.deviceId}_${f.seq}`, attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: 10_000, removeOnFail: 10_000 } })),
@@ -38,7 +38,8 @@ export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Log
       if (job.name === q.jobs.checkSilentDevices.name) return { silent: await checkSilentDevices(deps.db, deps.clock) };
       throw new Error(`unknown job ${job.name} on queue ${q.name}`);
     },
-    { connection: deps.workerRedis, prefix: deps.prefix, concurrency: 8 },
+    // One at a time: outbound movements consume release orders in the order they were ingested.
+    { connection: deps.workerRedis, prefix: deps.prefix, concurrency: 1 },
   );
   worker.on('completed', (job, result: { fired?: string[] }) => {
     deps.metrics.jobsProcessed.inc({ queue: q.name, outcome: 'completed' });

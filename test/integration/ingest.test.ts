@@ -60,7 +60,7 @@ beforeAll(async () => {
     maxBatch: 200,
     maxWaitMs: 5,
     log: silentLog,
-    commit: (batch) => ingestBatch(database.db, { secretKey, maxClockSkewSeconds: 300 }, batch),
+    commit: (batch) => ingestBatch(database.db, { secretKey, maxClockSkewSeconds: 300, maxMessageAgeSeconds: 86_400 }, batch),
     afterCommit: (result) => enqueueEventChecks(checks, result.followUps),
   });
   publisher = await connectMqtt({ url: testServices().mqttUrl, protocolVersion: 5 }, { clientId: `tf-test-pub-${randomBytes(3).toString('hex')}` });
@@ -117,7 +117,7 @@ describe('device messages through a real Mosquitto into PostgreSQL', () => {
     await publish(`tf/v1/devices/${d}/alarm`, JSON.stringify({ ...good(201).message, sig: 'f'.repeat(64) }));
     const foreign = good(202);
     await publish(`tf/v1/devices/${other.device.id}/alarm`, foreign.payload); // another device's topic
-    const skewed = deviceMessage(d, device.secret, 203, 'alarm', { type: 'door', detail: tag }, new Date(Date.now() - 3_600_000));
+    const skewed = deviceMessage(d, device.secret, 203, 'alarm', { type: 'door', detail: tag }, new Date(Date.now() + 3_600_000)); // a device clock an hour ahead
     await publish(skewed.topic, skewed.payload);
     const first = good(204);
     await publish(first.topic, first.payload);

@@ -60,6 +60,7 @@ export async function testApp(overrides: Partial<AppDeps> = {}) {
         },
       },
     ],
+    deviceSecretKey: randomBytes(32),
     registry: { provider: 'sim-provider', webhookSecret: 'test-webhook-secret-0123456789', diff: { shareholderRatioPoints: 5 } },
     ...overrides,
   };

@@ -70,7 +70,7 @@ const CSV_COLUMNS: Record<string, string> = {
 };
 const REQUIRED_COLUMNS = ['skuCode', 'price', 'effectiveAt', 'source'];
 
-const csvRow = priceInput.safeExtend({ skuCode: codeInput });
+const csvRow = priceInput.extend({ skuCode: codeInput });
 const isoInstant = priceInput.shape.effectiveAt;
 
 /**

@@ -16,7 +16,7 @@ export const codeInput = z
 
 /** Quantities are integers in the SKU's base unit (kg, piece…). */
 export const MAX_QUANTITY = 1_000_000_000_000;
-export const quantityInput = z.number().int('must be a whole number of base units').min(1, 'must be at least 1').max(MAX_QUANTITY);
+export const quantityInput = z.number().int('must be a whole number of base units').min(1, 'must be 1 or more').max(MAX_QUANTITY);
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-11-22T08:00:00+08:00' });
 
 const distinct = (values: string[]) => new Set(values).size === values.length;

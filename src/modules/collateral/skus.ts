@@ -43,7 +43,7 @@ export async function createSku({ ctx, input }: { ctx: Ctx; input: unknown }) {
       return out;
     });
   } catch (e) {
-    if (isUniqueViolation(e, 'skus_code_unique')) throw conflict(`A SKU with code ${data.code} already exists`, { code: data.code });
+    if (isUniqueViolation(e, 'skus_code_unique')) throw conflict(`A SKU with code ${data.code} already exists`, { skuCode: data.code });
     throw e;
   }
 }

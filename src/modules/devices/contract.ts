@@ -40,7 +40,8 @@ export const alarmBody = z.object({ type: z.enum(['tamper', 'door', 'geofence', 
 export const bodies = { movement: movementBody, weight: weightBody, count: countBody, heartbeat: heartbeatBody, alarm: alarmBody } as const;
 
 const envelopeBase = {
-  deviceId: z.uuid(),
+  // Lower case: the broker ACL, the topic and the registry compare the id as a string.
+  deviceId: z.uuid().regex(/^[0-9a-f-]+$/, 'lower-case hex'),
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   ts: z.iso.datetime({ offset: true }).describe('the device clock, ISO 8601'),
   sig: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex characters'),
