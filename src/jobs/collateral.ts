@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { Metrics } from '../http/metrics';
 import type { Clock } from '../lib/clock';
-import { checkSilentDevices, evaluateDeviceEvent } from '../modules/collateral/realtime';
+import { checkAllCoverage, checkSilentDevices, evaluateDeviceEvent } from '../modules/collateral/realtime';
 import type { FollowUp } from '../modules/devices/ingest';
 import { queues } from './queues';
 
@@ -16,6 +16,7 @@ export function collateralQueue(connection: Redis, prefix: string): Queue {
 
 /** After a batch commits: one check job per event that needs one; the job id makes a redelivered batch harmless. */
 export async function enqueueEventChecks(queue: Queue, followUps: FollowUp[]): Promise<void> {
+  // Inbound goods only raise coverage (the minute sweep sees them); outbound ones must match a release order now.
   const wanted = followUps.filter((f) => f.outbound || f.kind === 'alarm' || f.kind === 'count' || f.kind === 'weight');
   if (!wanted.length) return;
   await queue.addBulk(
@@ -28,6 +29,7 @@ const SILENT_CHECK_EVERY_MS = 60_000;
 export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Logger; metrics: Metrics; workerRedis: Redis; producerRedis: Redis; prefix: string }) {
   const queue = collateralQueue(deps.producerRedis, deps.prefix);
   await queue.upsertJobScheduler(q.jobs.checkSilentDevices.name, { every: SILENT_CHECK_EVERY_MS }, { name: q.jobs.checkSilentDevices.name, data: {} });
+  await queue.upsertJobScheduler(q.jobs.checkCoverage.name, { every: SILENT_CHECK_EVERY_MS }, { name: q.jobs.checkCoverage.name, data: {} });
   const worker = new Worker(
     q.name,
     async (job: Job) => {
@@ -36,6 +38,7 @@ export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Log
         return { fired: await evaluateDeviceEvent(deps.db, deps.clock, ref) };
       }
       if (job.name === q.jobs.checkSilentDevices.name) return { silent: await checkSilentDevices(deps.db, deps.clock) };
+      if (job.name === q.jobs.checkCoverage.name) return { raised: await checkAllCoverage(deps.db, deps.clock) };
       throw new Error(`unknown job ${job.name} on queue ${q.name}`);
     },
     // One at a time: outbound movements consume release orders in the order they were ingested.

@@ -23,6 +23,7 @@ export const queues = {
       /** Real-time rules for one accepted device event (ids only). */
       checkEvent: { name: 'check-event', payload: z.object({ deviceId: z.uuid(), seq: z.number().int().min(1) }) },
       checkSilentDevices: { name: 'check-silent-devices', payload: z.object({}) },
+      checkCoverage: { name: 'check-coverage', payload: z.object({}) },
     },
   },
   financing: {

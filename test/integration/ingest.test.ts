@@ -11,9 +11,10 @@ import { collateralQueue, enqueueEventChecks, startCollateralJobs } from '../../
 import { systemClock } from '../../src/lib/clock';
 import { ingestBatch } from '../../src/modules/devices/ingest';
 import { pledgeLots, pledges, releaseOrders } from '../../src/db/schema';
-import { factories, services, silentLog, testApp } from '../support/harness';
+import { call, factories, services, silentLog, testApp } from '../support/harness';
 import { deviceMessage, ensureSku, warehouseWithDevice } from '../support/devices';
-import { financingWorld } from '../support/financing';
+import { collateralWorld, pledge } from '../support/collateral';
+import { confirmedInvoice, financeThrough, financingWorld, ok } from '../support/financing';
 import { testServices } from '../support/services';
 
 const secretKey = randomBytes(32);
@@ -170,5 +171,43 @@ describe('device messages through a real Mosquitto into PostgreSQL', () => {
     expect(signal).toMatchObject({ severity: 'red', evidence: { seq: 301, quantity: 50 } });
     const [order] = await database.sql<{ status: string; released_quantity: string }[]>`select status, released_quantity from release_orders where pledge_id = ${pledge!.id}`;
     expect(order).toEqual({ status: 'used', released_quantity: '100' });
+  });
+
+  it('end to end: a device registered by API reports through Mosquitto, and positions, coverage, movement history and signals follow', async () => {
+    const { app } = await testApp({ deviceSecretKey: secretKey });
+    const f = await factories();
+    const w = await collateralWorld(app, f, { priceEffectiveAt: new Date().toISOString() });
+    const inv = await confirmedInvoice(app, w, 1_000_000);
+    await financeThrough(app, w, [inv.id]); // 800,000 fen outstanding
+    const registered = await ok(call(app, 'POST', '/v1/devices', { key: w.operator.key, body: { warehouseId: w.warehouse.id, kind: 'rfid_gate', name: 'dock gate' } }), 201);
+    const lot = `LOT-${randomBytes(3).toString('hex')}`;
+    const p = await ok(pledge(app, w, [{ lotCode: lot, skuCode: w.sku.code, quantity: 100 }]), 201);
+
+    const d = registered.device.id as string;
+    const inbound = deviceMessage(d, registered.secret, 1, 'movement', { direction: 'in', lotCode: lot, skuCode: w.sku.code, quantity: 100 });
+    await publish(inbound.topic, inbound.payload);
+    await waitFor(async () => {
+      const pos = await ok(call(app, 'GET', `/v1/pledges/${p.id}/positions`, { key: w.credit.key }));
+      return JSON.stringify(pos).includes('"sensedQuantity":100') ? pos : null;
+    });
+    // 100 kg × ¥200.00 × (1 − 30%) = ¥14,000.00 against ¥8,000.00 outstanding: 175%.
+    expect(await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}/coverage`, { key: w.credit.key }))).toMatchObject({ coverageBp: 17_500, status: 'ok' });
+
+    const outbound = deviceMessage(d, registered.secret, 2, 'movement', { direction: 'out', lotCode: lot, skuCode: w.sku.code, quantity: 60 });
+    await publish(outbound.topic, outbound.payload);
+    const raised = await waitFor(async () => {
+      const list = await ok(call(app, 'GET', '/v1/signals', { key: w.risk.key }));
+      const rules = list.items.map((s: { rule: string }) => s.rule);
+      return rules.includes('unauthorized_outbound') && rules.includes('coverage_below_liquidation') ? rules : null;
+    });
+    expect(raised).toEqual(expect.arrayContaining(['unauthorized_outbound', 'coverage_below_liquidation']));
+    expect(await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}/coverage`, { key: w.credit.key }))).toMatchObject({ coverageBp: 7_000, status: 'liquidation' });
+    const history = await ok(call(app, 'GET', `/v1/pledges/${p.id}/movements`, { key: w.supplier.key }));
+    expect(history.items.map((m: { seq: number; direction: string; quantity: number }) => [m.seq, m.direction, m.quantity])).toEqual([
+      [2, 'out', 60],
+      [1, 'in', 100],
+    ]);
+    const device = await ok(call(app, 'GET', `/v1/devices/${d}`, { key: w.operator.key }));
+    expect(device.lastSeq).toBe(2);
   });
 });

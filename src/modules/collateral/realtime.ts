@@ -1,7 +1,8 @@
 import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
-import { devices, pledgeLots, pledges, releaseOrders, skus, telemetryEvents } from '../../db/schema';
+import { creditLines, devices, pledgeLots, pledges, releaseOrders, skus, telemetryEvents } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
+import { computeCoverage } from './coverage';
 import { raiseSignal } from './signals';
 
 type Event = typeof telemetryEvents.$inferSelect;
@@ -102,6 +103,14 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
         }
       }
     }
+    // A movement, count or weight of pledged goods may move the line's coverage.
+    if (event.kind === 'movement' && event.lotCode) {
+      const hit = await pledgedLot(tx, event.warehouseId, event.lotCode);
+      if (hit) {
+        const rule = await checkLineCoverage(tx, clock, hit.pledge.creditLineId);
+        if (rule) fired.push(rule);
+      }
+    }
     return fired;
   });
 }
@@ -145,4 +154,40 @@ export async function checkSilentDevices(db: DbOrTx, clock: Clock): Promise<numb
     }
   }
   return silent.length;
+}
+
+/**
+ * Coverage of one credit line against its program's lines: below the warning or the
+ * liquidation line, or a price missing or stale (fail closed), raises (or refreshes) a signal.
+ */
+export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: string): Promise<string | null> {
+  const coverage = await computeCoverage(db, creditLineId, clock.now());
+  const rule =
+    coverage.status === 'liquidation' ? 'coverage_below_liquidation' : coverage.status === 'warning' ? 'coverage_below_warning' : coverage.status === 'price_missing' && coverage.outstandingFen > 0n ? 'collateral_price_missing' : null;
+  if (!rule) return null;
+  const [line] = await db.select({ bank: creditLines.bankOrganizationId }).from(creditLines).where(eq(creditLines.id, creditLineId));
+  await raiseSignal(db, clock.now(), {
+    rule,
+    subjectType: 'credit_line',
+    subjectId: creditLineId,
+    bankOrganizationId: line?.bank ?? null,
+    severity: rule === 'coverage_below_warning' ? 'orange' : 'red',
+    evidence: {
+      coverageBp: coverage.coverageBp,
+      warningLineBp: coverage.warningLineBp,
+      liquidationLineBp: coverage.liquidationLineBp,
+      collateralValueFen: coverage.collateralValueFen.toString(),
+      outstandingFen: coverage.outstandingFen.toString(),
+      missingPrices: coverage.missingPrices,
+    },
+  });
+  return rule;
+}
+
+/** Every line with active pledges: prices age and outstanding moves even when no device speaks. */
+export async function checkAllCoverage(db: DbOrTx, clock: Clock): Promise<number> {
+  const lines = await db.selectDistinct({ id: pledges.creditLineId }).from(pledges).where(eq(pledges.status, 'active'));
+  let raised = 0;
+  for (const l of lines) if (await checkLineCoverage(db, clock, l.id)) raised++;
+  return raised;
 }

@@ -8,6 +8,7 @@ import { getCollateralTerms, setCollateralTerms } from './collateral-terms';
 import { getCoverage } from './coverage';
 import { listQuarantine, listSignals } from './monitoring';
 import { createPledge, getPledge, listPledges, releasePledge } from './pledges';
+import { listMovements, listMovementsInput, movementPage } from './movements';
 import { getPledgePositions, getWarehousePositions } from './positions';
 import { addSkuPrice, importPricesCsv, listSkuPrices } from './prices';
 import { cancelReleaseOrder, createReleaseOrder, getReleaseOrder, listReleaseOrders } from './release-orders';
@@ -176,5 +177,14 @@ export function registerCollateralRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps
   app.openapi(
     createRoute({ method: 'get', path: '/v1/signals', tags, summary: 'Risk signals raised so far (the bank’s own)', request: { query: listSignalsInput }, responses: { 200: json(signalPage, 'A page'), ...errorResponses } }),
     async (c) => c.json(await listSignals({ ctx: ctxOf(c, deps), input: c.req.valid('query') }), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/warehouses/{warehouseId}/movements', tags, summary: 'Movement history of a warehouse, newest first (its operator)', request: { params: idParam('warehouseId'), query: listMovementsInput }, responses: { 200: json(movementPage, 'A page'), ...errorResponses } }),
+    async (c) => c.json(await listMovements({ ctx: ctxOf(c, deps), input: { ...(c.req.valid('param') as P<'warehouseId'>), ...c.req.valid('query') } }), 200),
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/pledges/{pledgeId}/movements', tags, summary: "Movements of a pledge's lots, newest first", request: { params: idParam('pledgeId'), query: listMovementsInput }, responses: { 200: json(movementPage, 'A page'), ...errorResponses } }),
+    async (c) => c.json(await listMovements({ ctx: ctxOf(c, deps), input: { ...(c.req.valid('param') as P<'pledgeId'>), ...c.req.valid('query') } }), 200),
   );
 }
