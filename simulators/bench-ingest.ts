@@ -27,10 +27,10 @@ import { signMessage, topicFor } from '../src/modules/devices/contract';
 const { values: args } = parseArgs({
   options: {
     devices: { type: 'string', default: '200' },
-    rate: { type: 'string', default: '6000' },
+    rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '20' },
-    connections: { type: 'string', default: '128' },
-    batch: { type: 'string', default: '500' },
+    connections: { type: 'string', default: '256' },
+    batch: { type: 'string', default: '1000' },
     wait: { type: 'string', default: '5' },
     publishers: { type: 'string', default: '8' },
     duplicates: { type: 'string', default: '0.02' },

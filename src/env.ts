@@ -79,8 +79,8 @@ export const envSchema = z.object({
   /** Resent messages older than this are refused (clock_skew); matches how long broker sessions keep messages. */
   DEVICE_MAX_MESSAGE_AGE_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(7 * 86_400),
   /** MQTT connections in the ingest shared-subscription group (each holds one unacknowledged message). */
-  INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(512).default(32),
-  INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
+  INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(1024).default(128),
+  INGEST_MAX_BATCH: z.coerce.number().int().min(1).max(5000).default(1000),
   INGEST_MAX_WAIT_MS: z.coerce.number().int().min(0).max(1000).default(5),
   /** Stable per ingest process, so its persistent MQTT sessions survive restarts. Default: the host name. */
   INGEST_WORKER_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/)),
