@@ -133,13 +133,13 @@ async function consumeRelease(tx: DbOrTx, pledgeId: string, event: Event, quanti
   return true;
 }
 
-/** Devices silent longer than 3 heartbeat intervals (or never heard from after 3 intervals) raise device_offline. */
+/** Devices silent longer than their heartbeat interval (or never heard from since registration) raise device_offline. */
 export async function checkSilentDevices(db: DbOrTx, clock: Clock): Promise<number> {
   const now = clock.now();
   const silent = await db.execute<{ id: string; warehouse_id: string; name: string; last_seen_at: string | null }>(sql`
     select d.id, d.warehouse_id, d.name, d.last_seen_at from devices d
      where d.status = 'active'
-       and coalesce(d.last_seen_at, d.created_at) < ${now.toISOString()}::timestamptz - make_interval(secs => d.heartbeat_interval_seconds * 3)`);
+       and coalesce(d.last_seen_at, d.created_at) < ${now.toISOString()}::timestamptz - make_interval(secs => d.heartbeat_interval_seconds)`);
   for (const d of silent) {
     const affected = await db.select({ pledge: pledges }).from(pledges).where(and(eq(pledges.warehouseId, d.warehouse_id), eq(pledges.status, 'active')));
     for (const { pledge } of affected) {
