@@ -207,7 +207,21 @@ describe('device messages through a real Mosquitto into PostgreSQL', () => {
       [2, 'out', 60],
       [1, 'in', 100],
     ]);
+    // A stock count and a weighing off the book beyond the SKU's 2 % tolerance, and a tamper alarm.
+    const booked = 100; // nothing was released: the 60 out were unauthorized, the book still says 100
+    const count = deviceMessage(d, registered.secret, 3, 'count', { zone: 'A1', counts: [{ lotCode: lot, skuCode: w.sku.code, quantity: 40 }] });
+    const weight = deviceMessage(d, registered.secret, 4, 'weight', { lotCode: lot, skuCode: w.sku.code, grossGrams: 97_000 });
+    const tamper = deviceMessage(d, registered.secret, 5, 'alarm', { type: 'tamper', detail: 'seal broken on gate 2' });
+    for (const m of [count, weight, tamper]) await publish(m.topic, m.payload);
+    const signals = await waitFor(async () => {
+      const list = await ok(call(app, 'GET', `/v1/signals?subjectId=${p.id}`, { key: w.risk.key }));
+      const byRule = new Map<string, { severity: string; evidence: Record<string, unknown> }>(list.items.map((x: { rule: string }) => [x.rule, x]));
+      return ['stock_count_discrepancy', 'weight_discrepancy', 'device_alarm_tamper'].every((r) => byRule.has(r)) ? byRule : null;
+    });
+    expect(signals.get('stock_count_discrepancy')).toMatchObject({ severity: 'red', evidence: { bookedQuantity: booked, sensedQuantity: 40 } });
+    expect(signals.get('weight_discrepancy')).toMatchObject({ severity: 'red', evidence: { bookedQuantity: booked, sensedQuantity: 97, grossGrams: 97_000 } });
+    expect(signals.get('device_alarm_tamper')).toMatchObject({ severity: 'red', evidence: { alarm: 'tamper' } });
     const device = await ok(call(app, 'GET', `/v1/devices/${d}`, { key: w.operator.key }));
-    expect(device.lastSeq).toBe(2);
+    expect(device.lastSeq).toBe(5);
   });
 });
