@@ -124,11 +124,14 @@ describe('device messages through a real Mosquitto into PostgreSQL', () => {
     await publish(first.topic, first.payload);
     const tampered = deviceMessage(d, device.secret, 204, 'alarm', { type: 'tamper', detail: tag });
     await publish(tampered.topic, tampered.payload); // same seq, other body
+    // NUL characters: jsonb and text refuse them, so they must never reach an insert (or the batch would fail forever).
+    await publish(`tf/v1/devices/${d}/alarm`, JSON.stringify({ ...good(206).message, body: { type: 'door', detail: `${tag}\u0000` } }));
+    await publish(`tf/v1/devices/${d}/alarm`, Buffer.from(`{"x":"${tag}\u0000"}`.replace('\\u0000', '\u0000')));
     const reasons = await waitFor(async () => {
       const r = (await quarantinedFor(tag)).map((q) => q.reason).sort();
-      return r.length >= 7 ? r : null;
+      return r.length >= 9 ? r : null;
     });
-    expect(reasons).toEqual(['bad_signature', 'clock_skew', 'malformed_json', 'schema_violation', 'seq_replayed_with_different_body', 'topic_of_another_device', 'unknown_device']);
+    expect(reasons).toEqual(['bad_signature', 'clock_skew', 'malformed_json', 'schema_violation', 'schema_violation', 'schema_violation', 'seq_replayed_with_different_body', 'topic_of_another_device', 'unknown_device']);
     // The worker still takes good messages.
     const after = good(205);
     await publish(after.topic, after.payload);

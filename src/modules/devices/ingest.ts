@@ -57,7 +57,8 @@ const secretCache = new Map<string, string>();
 export async function ingestBatch(db: DbOrTx, options: IngestOptions, batch: RawDeviceMessage[]): Promise<IngestResult> {
   const quarantined: (typeof quarantine.$inferInsert)[] = [];
   const reject = (m: RawDeviceMessage, reason: QuarantineReason, detail: string | null, deviceId: string | null = null, warehouseId: string | null = null) =>
-    quarantined.push({ topic: m.topic, payload: m.payload.toString('utf8').slice(0, 64_000), reason, detail, deviceId, warehouseId, receivedAt: m.receivedAt });
+    // PostgreSQL text cannot hold NUL: keep it visible but storable, or one such message would fail every batch it is in.
+    quarantined.push({ topic: m.topic.replaceAll('\u0000', '\\u0000'), payload: m.payload.toString('utf8').slice(0, 64_000).replaceAll('\u0000', '\\u0000'), reason, detail, deviceId, warehouseId, receivedAt: m.receivedAt });
 
   const candidates: { raw: RawDeviceMessage; msg: DeviceMessage }[] = [];
   for (const raw of batch) {
@@ -66,9 +67,15 @@ export async function ingestBatch(db: DbOrTx, options: IngestOptions, batch: Raw
       reject(raw, 'not_a_device_topic', null);
       continue;
     }
+    const text = raw.payload.toString('utf8');
+    if (text.includes('\\u0000') || text.includes('\u0000')) {
+      // jsonb refuses NUL characters: such a message could never be stored.
+      reject(raw, 'schema_violation', 'contains a NUL character', uuidOrNull(topic.deviceId));
+      continue;
+    }
     let json: unknown;
     try {
-      json = JSON.parse(raw.payload.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       reject(raw, 'malformed_json', null, uuidOrNull(topic.deviceId));
       continue;
