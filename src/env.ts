@@ -86,7 +86,7 @@ export const envSchema = z.object({
   INGEST_WORKER_ID: optional(z.string().regex(/^[A-Za-z0-9_-]{1,40}$/)),
   INGEST_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).default('threeflow-ingest'),
   /** MQTT 5 sessions end at disconnect unless given an expiry: this keeps unacknowledged messages across restarts. */
-  INGEST_SESSION_EXPIRY_SECONDS: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
+  INGEST_SESSION_EXPIRY_SECONDS: z.coerce.number().int().min(5).max(30 * 86_400).default(86_400),
 
   /** Registry data provider (工商/司法/税务). Unset: no pulls are scheduled; pushes still work if a secret is set. */
   REGISTRY_PROVIDER_URL: optional(urlWithScheme(['http', 'https'])),

@@ -13,7 +13,7 @@ import { createRedis, probeRedis } from './jobs/redis';
 import { collateralQueue, enqueueEventChecks, startCollateralJobs } from './jobs/collateral';
 import { enqueueRegistryPull, registryQueue, startRegistryJobs } from './jobs/registry';
 import { startIngestWorker } from './ingest/worker';
-import { ingestBatch } from './modules/devices/ingest';
+import { ingestBatchIsolating } from './modules/devices/ingest';
 import { authenticateDeviceForBroker } from './modules/devices/registry';
 import { loadOrCreateKeyFile, parseSecretKey } from './modules/devices/secrets';
 import { startJobs, type JobsRole } from './jobs/workers';
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
         maxBatch: env.INGEST_MAX_BATCH,
         maxWaitMs: env.INGEST_MAX_WAIT_MS,
         log,
-        commit: (batch) => ingestBatch(database.db, { secretKey: deviceSecretKey, maxClockSkewSeconds: env.DEVICE_MAX_CLOCK_SKEW_SECONDS, maxMessageAgeSeconds: env.DEVICE_MAX_MESSAGE_AGE_SECONDS }, batch),
+        commit: (batch) => ingestBatchIsolating(database.db, { secretKey: deviceSecretKey, maxClockSkewSeconds: env.DEVICE_MAX_CLOCK_SKEW_SECONDS, maxMessageAgeSeconds: env.DEVICE_MAX_MESSAGE_AGE_SECONDS }, batch),
         afterCommit: async (result) => {
           metrics.ingestMessages.inc({ outcome: 'accepted' }, result.accepted);
           metrics.ingestMessages.inc({ outcome: 'duplicate' }, result.duplicates);

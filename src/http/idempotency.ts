@@ -45,7 +45,8 @@ export function idempotency(deps: Pick<AppDeps, 'db' | 'clock' | 'env'>): Middle
       await releaseIdempotencyKey(deps.db, held);
       throw e;
     }
-    if (c.res.status >= 500) {
+    if (c.res.status >= 500 || c.get('idempotencyNoStore')) {
+      // A response with a secret in it (device credentials) is never stored: a retry issues new ones.
       await releaseIdempotencyKey(deps.db, held);
       return;
     }

@@ -36,5 +36,7 @@ export type AppEnv = {
     requestId: string;
     log: Logger;
     actor: UserActor;
+    /** Set by handlers whose response carries a secret: Idempotency-Key then never stores it. */
+    idempotencyNoStore?: boolean;
   };
 };

@@ -31,7 +31,8 @@ export async function startEmbeddedBroker(options: {
       platformClients.add(client);
       return callback(null, true);
     }
-    if (!username || !password) return refuse();
+    // A device's client id is its device id: otherwise one device could take over another's (or the platform's) session.
+    if (!username || !password || client.id !== username) return refuse();
     options.authenticateDevice(username, password.toString('utf8')).then(
       (ok) => {
         if (!ok) return refuse();

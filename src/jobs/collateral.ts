@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { Metrics } from '../http/metrics';
 import type { Clock } from '../lib/clock';
-import { checkAllCoverage, checkSilentDevices, evaluateDeviceEvent } from '../modules/collateral/realtime';
+import { checkAllCoverage, checkSilentDevices, evaluateDeviceEvent, uncheckedEvents } from '../modules/collateral/realtime';
 import type { FollowUp } from '../modules/devices/ingest';
 import { queues } from './queues';
 
@@ -16,8 +16,9 @@ export function collateralQueue(connection: Redis, prefix: string): Queue {
 
 /** After a batch commits: one check job per event that needs one; the job id makes a redelivered batch harmless. */
 export async function enqueueEventChecks(queue: Queue, followUps: FollowUp[]): Promise<void> {
-  // Inbound goods only raise coverage (the minute sweep sees them); outbound ones must match a release order now.
-  const wanted = followUps.filter((f) => f.outbound || f.kind === 'alarm' || f.kind === 'count' || f.kind === 'weight');
+  // ingestBatch lists only events the rules need (outbound movements, alarms, counts, weighings); inbound goods
+  // only raise coverage, which the minute sweep sees.
+  const wanted = followUps;
   if (!wanted.length) return;
   await queue.addBulk(
     wanted.map((f) => ({ name: q.jobs.checkEvent.name, data: { deviceId: f.deviceId, seq: f.seq }, opts: { jobId: `${f.deviceId}_${f.seq}`, attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: 10_000, removeOnFail: 10_000 } })),
@@ -25,10 +26,12 @@ export async function enqueueEventChecks(queue: Queue, followUps: FollowUp[]): P
 }
 
 const SILENT_CHECK_EVERY_MS = 60_000;
+const SWEEP_EVERY_MS = 10_000;
 
 export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Logger; metrics: Metrics; workerRedis: Redis; producerRedis: Redis; prefix: string }) {
   const queue = collateralQueue(deps.producerRedis, deps.prefix);
   await queue.upsertJobScheduler(q.jobs.checkSilentDevices.name, { every: SILENT_CHECK_EVERY_MS }, { name: q.jobs.checkSilentDevices.name, data: {} });
+  await queue.upsertJobScheduler(q.jobs.sweepUnchecked.name, { every: SWEEP_EVERY_MS }, { name: q.jobs.sweepUnchecked.name, data: {} });
   await queue.upsertJobScheduler(q.jobs.checkCoverage.name, { every: SILENT_CHECK_EVERY_MS }, { name: q.jobs.checkCoverage.name, data: {} });
   const worker = new Worker(
     q.name,
@@ -39,6 +42,13 @@ export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Log
       }
       if (job.name === q.jobs.checkSilentDevices.name) return { silent: await checkSilentDevices(deps.db, deps.clock) };
       if (job.name === q.jobs.checkCoverage.name) return { raised: await checkAllCoverage(deps.db, deps.clock) };
+      if (job.name === q.jobs.sweepUnchecked.name) {
+        // The outbox: events committed whose check was never enqueued (or whose job was lost).
+        const pending = await uncheckedEvents(deps.db, new Date(deps.clock.now().getTime() - SWEEP_EVERY_MS), 500);
+        const fired: string[] = [];
+        for (const ref of pending) fired.push(...(await evaluateDeviceEvent(deps.db, deps.clock, ref)));
+        return { swept: pending.length, fired };
+      }
       throw new Error(`unknown job ${job.name} on queue ${q.name}`);
     },
     // One at a time: outbound movements consume release orders in the order they were ingested.

@@ -24,6 +24,7 @@ export const queues = {
       checkEvent: { name: 'check-event', payload: z.object({ deviceId: z.uuid(), seq: z.number().int().min(1) }) },
       checkSilentDevices: { name: 'check-silent-devices', payload: z.object({}) },
       checkCoverage: { name: 'check-coverage', payload: z.object({}) },
+      sweepUnchecked: { name: 'sweep-unchecked-events', payload: z.object({}) },
     },
   },
   financing: {

@@ -26,9 +26,9 @@ beforeAll(async () => {
 });
 afterAll(async () => broker.close());
 
-const connectDevice = (username: string, password: string) =>
+const connectDevice = (username: string, password: string, clientId = username) =>
   new Promise<mqtt.MqttClient>((resolve, reject) => {
-    const c = mqtt.connect(broker.url, { clientId: username, username, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000 });
+    const c = mqtt.connect(broker.url, { clientId, username, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000 });
     c.once('connect', () => resolve(c));
     c.once('error', (e) => {
       c.end(true);
@@ -42,6 +42,8 @@ describe('the embedded broker (Aedes) checks devices against the registry', () =
     ok.end(true);
     await expect(connectDevice(fleet.device.id, 'wrong')).rejects.toThrow(/Bad username or password|Not authorized/i);
     await expect(connectDevice('00000000-0000-4000-8000-000000000000', fleet.brokerPassword)).rejects.toThrow(/Bad username or password|Not authorized/i);
+    // Right credentials, someone else's client id (the ingest worker's session, say): refused.
+    await expect(connectDevice(fleet.device.id, fleet.brokerPassword, 'threeflow-ingest-host-0')).rejects.toThrow(/Bad username or password|Not authorized/i);
   });
 
   it('delivers a device’s own topic to the platform and refuses another device’s topic', async () => {

@@ -68,6 +68,8 @@ export const pledges = pgTable(
     warehouseId: uuid('warehouse_id').notNull().references(() => warehouses.id),
     status: pledgeStatus('status').notNull().default('active'),
     createdAt: ts('created_at').notNull(),
+    /** After release, the pledge's history stops here: later movements of the lot belong to whoever holds it next. */
+    releasedAt: ts('released_at'),
   },
   (t) => [index('pledges_line_idx').on(t.creditLineId), index('pledges_warehouse_idx').on(t.warehouseId)],
 );
@@ -158,8 +160,15 @@ export const telemetryEvents = pgTable(
     lotCode: text('lot_code'),
     skuCode: text('sku_code'),
     signedQuantity: bigint('signed_quantity', { mode: 'number' }),
+    /** Transactional outbox for the real-time rules: set at insert, cleared (checked_at) by the check itself. */
+    needsCheck: boolean('needs_check').notNull().default(false),
+    checkedAt: ts('checked_at'),
   },
-  (t) => [primaryKey({ columns: [t.deviceId, t.seq] }), index('telemetry_events_lot_idx').on(t.warehouseId, t.lotCode)],
+  (t) => [
+    primaryKey({ columns: [t.deviceId, t.seq] }),
+    index('telemetry_events_lot_idx').on(t.warehouseId, t.lotCode),
+    index('telemetry_events_unchecked_idx').on(t.receivedAt).where(sql`needs_check and checked_at is null`),
+  ],
 );
 
 /** Messages refused by ingestion, with why; never move a position. */

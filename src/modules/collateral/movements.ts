@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, lte, or, type SQL } from 'drizzle-orm';
 import { z } from '@hono/zod-openapi';
 import { pledgeLots, telemetryEvents, warehouses } from '../../db/schema';
 import { type Ctx, isPlatformWide } from '../../lib/context';
@@ -25,8 +25,10 @@ export async function listMovements({ ctx, input }: { ctx: Ctx; input: { warehou
   const q = parseInput(listMovementsInput, input, 'query');
   let warehouseId: string;
   let lots: string[] | null = null;
+  let until: Date | null = null;
   if (input.pledgeId) {
     const pledge = await loadVisiblePledge(ctx, input.pledgeId);
+    until = pledge.releasedAt;
     warehouseId = pledge.warehouseId;
     lots = (await ctx.db.select({ lotCode: pledgeLots.lotCode }).from(pledgeLots).where(eq(pledgeLots.pledgeId, pledge.id))).map((l) => l.lotCode);
   } else {
@@ -38,6 +40,7 @@ export async function listMovements({ ctx, input }: { ctx: Ctx; input: { warehou
   const where: (SQL | undefined)[] = [eq(telemetryEvents.warehouseId, warehouseId), eq(telemetryEvents.kind, 'movement')];
   const lotFilter = q.lotCode ? [q.lotCode] : lots;
   if (lotFilter) where.push(or(...lotFilter.map((l) => eq(telemetryEvents.lotCode, l))));
+  if (until) where.push(lte(telemetryEvents.receivedAt, until));
   if (q.cursor) {
     const [ms, deviceId, seq] = q.cursor.split('_');
     const at = new Date(Number(ms));

@@ -161,7 +161,7 @@ export async function releasePledge({ ctx, input }: { ctx: Ctx; input: { pledgeI
     const pledge = await loadVisiblePledge(ctx, input.pledgeId, tx, true);
     requireOwnBank(ctx, pledge.bankOrganizationId, 'pledge');
     if (pledge.status !== 'active') throw new AppError('conflict', `The pledge is already ${pledge.status}`, { extra: { currentStatus: pledge.status } });
-    const [row] = await tx.update(pledges).set({ status: 'released' }).where(eq(pledges.id, pledge.id)).returning();
+    const [row] = await tx.update(pledges).set({ status: 'released', releasedAt: ctx.clock.now() }).where(eq(pledges.id, pledge.id)).returning();
     const lotIds = tx.select({ id: pledgeLots.id }).from(pledgeLots).where(eq(pledgeLots.pledgeId, pledge.id));
     await tx.update(pledgeTags).set({ active: false }).where(and(inArray(pledgeTags.pledgeLotId, lotIds), eq(pledgeTags.active, true)));
     await tx.update(pledgeLots).set({ active: false }).where(eq(pledgeLots.pledgeId, pledge.id));

@@ -12,7 +12,8 @@ import { loadVisiblePledge, loadVisibleWarehouse } from './access';
  */
 
 const released = sql<string>`coalesce((select sum(r.released_quantity) from release_orders r where r.pledge_id = ${pledgeLots.pledgeId} and r.lot_code = ${pledgeLots.lotCode}), 0)::text`;
-const sensed = sql<string>`coalesce((select sum(t.signed_quantity) from telemetry_events t where t.warehouse_id = ${pledgeLots.warehouseId} and t.lot_code = ${pledgeLots.lotCode} and t.kind = 'movement' and t.signed_quantity is not null), 0)::text`;
+// A released pledge's history stops at its release: later movements of the lot belong to its next holder.
+const sensed = sql<string>`coalesce((select sum(t.signed_quantity) from telemetry_events t where t.warehouse_id = ${pledgeLots.warehouseId} and t.lot_code = ${pledgeLots.lotCode} and t.kind = 'movement' and t.signed_quantity is not null and (${pledges.releasedAt} is null or t.received_at <= ${pledges.releasedAt})), 0)::text`;
 
 export interface LotPosition {
   lotId: string;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNull, lte, sql } from 'drizzle-orm';
 import { creditLines, devices, pledgeLots, pledges, releaseOrders, skus, telemetryEvents } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
@@ -30,16 +30,31 @@ async function bookedQuantity(tx: DbOrTx, pledgeId: string, lotCode: string, ple
 const outside = (sensed: number, booked: number, toleranceBp: number) => Math.abs(sensed - booked) * 10_000 > booked * toleranceBp;
 
 /**
+ * Events whose check never ran (Redis was down when the batch committed, or the process died
+ * between commit and enqueue): returned oldest first for the sweeper to evaluate.
+ */
+export async function uncheckedEvents(db: DbOrTx, olderThan: Date, limit: number) {
+  return db
+    .select({ deviceId: telemetryEvents.deviceId, seq: telemetryEvents.seq })
+    .from(telemetryEvents)
+    .where(and(eq(telemetryEvents.needsCheck, true), isNull(telemetryEvents.checkedAt), lte(telemetryEvents.receivedAt, olderThan)))
+    .orderBy(asc(telemetryEvents.receivedAt))
+    .limit(limit);
+}
+
+/**
  * Real-time rules for one accepted device event, run by a job seconds after ingestion:
  * an outbound movement of pledged goods must match an open release order (放货指令) —
  * otherwise 非法转移; tamper/geofence alarms; a count or weight off the book beyond the
  * SKU's tolerance (shortfall / 以次充好). Returns the rules that fired. Idempotent per event:
- * a release order is consumed once per event (the event id is recorded on it).
+ * the event is marked checked in the same transaction, so a retried job consumes nothing twice.
  */
 export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { deviceId: string; seq: number }): Promise<string[]> {
   return db.transaction(async (tx) => {
-    const [event] = await tx.select().from(telemetryEvents).where(and(eq(telemetryEvents.deviceId, ref.deviceId), eq(telemetryEvents.seq, ref.seq)));
-    if (!event) return [];
+    // The event row is the outbox entry: locked, evaluated once, marked checked in the same transaction.
+    const [event] = await tx.select().from(telemetryEvents).where(and(eq(telemetryEvents.deviceId, ref.deviceId), eq(telemetryEvents.seq, ref.seq))).for('update');
+    if (!event || event.checkedAt) return [];
+    await tx.update(telemetryEvents).set({ checkedAt: clock.now() }).where(and(eq(telemetryEvents.deviceId, event.deviceId), eq(telemetryEvents.seq, event.seq)));
     const fired: string[] = [];
     const now = clock.now();
     const evidenceBase = { deviceId: event.deviceId, seq: event.seq, deviceTs: event.deviceTs.toISOString(), warehouseId: event.warehouseId };
@@ -83,7 +98,18 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
       const items =
         event.kind === 'count'
           ? (event.body as { counts: { lotCode: string; quantity: number }[] }).counts.map((c) => ({ lotCode: c.lotCode, sensedQuantity: c.quantity, grams: null as number | null }))
-          : [{ lotCode: (event.body as { lotCode: string }).lotCode, sensedQuantity: null as number | null, grams: (event.body as { grossGrams: number }).grossGrams }];
+          : [{ lotCode: (event.body as { lotCode: string }).lotCode, sensedQuantity: null as number | null, grams: (event.body as { grossGrams: number }).grossGrams as number | null }];
+      if (event.kind === 'count') {
+        // A pledged lot of the counted zone that the count did not find was counted as zero.
+        const zone = (event.body as { zone: string }).zone;
+        const listed = new Set(items.map((i) => i.lotCode));
+        const inZone = await tx
+          .select({ lotCode: pledgeLots.lotCode })
+          .from(pledgeLots)
+          .innerJoin(pledges, eq(pledges.id, pledgeLots.pledgeId))
+          .where(and(eq(pledgeLots.warehouseId, event.warehouseId), eq(pledgeLots.zone, zone), eq(pledgeLots.active, true), eq(pledges.status, 'active')));
+        for (const l of inZone) if (!listed.has(l.lotCode)) items.push({ lotCode: l.lotCode, sensedQuantity: 0, grams: null });
+      }
       for (const item of items) {
         const hit = await pledgedLot(tx, event.warehouseId, item.lotCode);
         if (!hit) continue;
@@ -120,7 +146,8 @@ async function consumeRelease(tx: DbOrTx, pledgeId: string, event: Event, quanti
   const orders = await tx
     .select()
     .from(releaseOrders)
-    .where(and(eq(releaseOrders.pledgeId, pledgeId), eq(releaseOrders.lotCode, event.lotCode!), eq(releaseOrders.status, 'open'), lte(releaseOrders.validFrom, event.deviceTs), gte(releaseOrders.validTo, event.deviceTs)))
+    // Validity is judged on our clock (received at), not the device's: a device clock can be set back.
+    .where(and(eq(releaseOrders.pledgeId, pledgeId), eq(releaseOrders.lotCode, event.lotCode!), eq(releaseOrders.status, 'open'), lte(releaseOrders.validFrom, event.receivedAt), gte(releaseOrders.validTo, event.receivedAt)))
     .orderBy(asc(releaseOrders.validTo))
     .for('update');
   const order = orders.find((o) => o.quantity - o.releasedQuantity >= quantity);

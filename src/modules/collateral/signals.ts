@@ -24,7 +24,13 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise
     .onConflictDoUpdate({
       target: [signals.rule, signals.subjectType, signals.subjectId],
       targetWhere: sql`status in ('open', 'acknowledged')`,
-      set: { lastSeenAt: at, evidence: s.evidence, occurrences: sql`${signals.occurrences} + 1`, severity: s.severity },
+      // Latest evidence, but never a milder severity than already seen: a red shortfall stays red.
+      set: {
+        lastSeenAt: at,
+        evidence: s.evidence,
+        occurrences: sql`${signals.occurrences} + 1`,
+        severity: sql`case when ${signals.severity} = 'red' or excluded.severity = 'red' then 'red' when ${signals.severity} = 'orange' or excluded.severity = 'orange' then 'orange' else 'yellow' end`,
+      },
     })
     .returning({ id: signals.id, created: sql<boolean>`xmax = 0` });
   return { id: row!.id, created: row!.created };

@@ -19,7 +19,8 @@ export type QuarantineReason =
   | 'device_disabled'
   | 'bad_signature'
   | 'clock_skew'
-  | 'seq_replayed_with_different_body';
+  | 'seq_replayed_with_different_body'
+  | 'storage_error';
 
 /** Accepted events that need a real-time rule evaluated after commit (ids only). */
 export interface FollowUp {
@@ -80,6 +81,11 @@ export async function ingestBatch(db: DbOrTx, options: IngestOptions, batch: Raw
       reject(raw, 'malformed_json', null, uuidOrNull(topic.deviceId));
       continue;
     }
+    if (!wellFormed(json)) {
+      // A lone UTF-16 surrogate (text cut mid-character) is refused by jsonb like NUL.
+      reject(raw, 'schema_violation', 'contains malformed text (a lone UTF-16 surrogate)', uuidOrNull(topic.deviceId));
+      continue;
+    }
     const parsed = deviceMessage.safeParse(json);
     if (!parsed.success) {
       reject(raw, 'schema_violation', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 1000), uuidOrNull(topic.deviceId));
@@ -110,7 +116,13 @@ export async function ingestBatch(db: DbOrTx, options: IngestOptions, batch: Raw
       }
       let secret = secretCache.get(device.secretCiphertext);
       if (!secret) {
-        secret = decryptSecret(options.secretKey, device.secretCiphertext);
+        try {
+          secret = decryptSecret(options.secretKey, device.secretCiphertext);
+        } catch {
+          // Most likely this process runs with another DEVICE_SECRET_KEY than the one that registered the device.
+          reject(raw, 'bad_signature', 'the device secret cannot be decrypted with this DEVICE_SECRET_KEY', device.id, device.warehouseId);
+          continue;
+        }
         secretCache.set(device.secretCiphertext, secret);
       }
       if (!verifySignature(secret, msg)) {
@@ -167,11 +179,12 @@ export async function ingestBatch(db: DbOrTx, options: IngestOptions, batch: Raw
         lot_code: v.lotCode,
         sku_code: v.skuCode,
         signed_quantity: v.signedQuantity,
+        needs_check: needsCheck(v.kind, v.signedQuantity),
       }));
       const back = await tx.execute<{ deviceId: string; seq: number }>(sql`
-        insert into telemetry_events (device_id, seq, kind, warehouse_id, device_ts, received_at, body_hash, body, lot_code, sku_code, signed_quantity)
-        select device_id, seq, kind, warehouse_id, device_ts, received_at, body_hash, body, lot_code, sku_code, signed_quantity
-          from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(device_id uuid, seq bigint, kind text, warehouse_id uuid, device_ts timestamptz, received_at timestamptz, body_hash text, body jsonb, lot_code text, sku_code text, signed_quantity bigint)
+        insert into telemetry_events (device_id, seq, kind, warehouse_id, device_ts, received_at, body_hash, body, lot_code, sku_code, signed_quantity, needs_check)
+        select device_id, seq, kind, warehouse_id, device_ts, received_at, body_hash, body, lot_code, sku_code, signed_quantity, needs_check
+          from jsonb_to_recordset(${JSON.stringify(records)}::jsonb) as x(device_id uuid, seq bigint, kind text, warehouse_id uuid, device_ts timestamptz, received_at timestamptz, body_hash text, body jsonb, lot_code text, sku_code text, signed_quantity bigint, needs_check boolean)
         on conflict do nothing
         returning device_id as "deviceId", seq`);
       for (const r of back) inserted.add(`${r.deviceId}:${Number(r.seq)}`);
@@ -207,10 +220,48 @@ export async function ingestBatch(db: DbOrTx, options: IngestOptions, batch: Raw
     const counts: Record<string, number> = {};
     for (const q of quarantined) counts[q.reason] = (counts[q.reason] ?? 0) + 1;
     const followUps = values
-      .filter((v) => inserted.has(`${v.deviceId}:${v.seq}`) && v.kind !== 'heartbeat')
+      .filter((v) => inserted.has(`${v.deviceId}:${v.seq}`) && needsCheck(v.kind, v.signedQuantity ?? null))
       .map((v) => ({ deviceId: v.deviceId, seq: v.seq, kind: v.kind as DeviceMessage['kind'], outbound: (v.signedQuantity ?? 0) < 0 }));
     return { accepted: inserted.size, duplicates, quarantined: counts, followUps };
   });
+}
+
+/** Events the real-time rules look at: outbound movements, alarms, counts, weighings. */
+function needsCheck(kind: string, signedQuantity: number | null | undefined): boolean {
+  return kind === 'alarm' || kind === 'count' || kind === 'weight' || (kind === 'movement' && (signedQuantity ?? 0) < 0);
+}
+
+function wellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return value.isWellFormed();
+  if (Array.isArray(value)) return value.every(wellFormed);
+  if (value && typeof value === 'object') return Object.entries(value).every(([k, v]) => k.isWellFormed() && wellFormed(v));
+  return true;
+}
+
+/**
+ * ingestBatch, but one message the database refuses cannot hold the others hostage: on a
+ * failure the batch is retried message by message, and a message that still fails alone is
+ * quarantined as storage_error. Only when even that fails (the database is down) does the
+ * error propagate — and then nothing is acknowledged and the broker redelivers.
+ */
+export async function ingestBatchIsolating(db: DbOrTx, options: IngestOptions, batch: RawDeviceMessage[]): Promise<IngestResult> {
+  try {
+    return await ingestBatch(db, options, batch);
+  } catch (batchError) {
+    if (batch.length === 1) {
+      await db.insert(quarantine).values({ topic: batch[0]!.topic, payload: batch[0]!.payload.toString('utf8').slice(0, 64_000).replaceAll('\u0000', '\\u0000'), reason: 'storage_error', detail: String(batchError instanceof Error ? batchError.message : batchError).slice(0, 1000), receivedAt: batch[0]!.receivedAt });
+      return { accepted: 0, duplicates: 0, quarantined: { storage_error: 1 }, followUps: [] };
+    }
+    const total: IngestResult = { accepted: 0, duplicates: 0, quarantined: {}, followUps: [] };
+    for (const m of batch) {
+      const r = await ingestBatchIsolating(db, options, [m]);
+      total.accepted += r.accepted;
+      total.duplicates += r.duplicates;
+      total.followUps.push(...r.followUps);
+      for (const [k, n] of Object.entries(r.quarantined)) total.quarantined[k] = (total.quarantined[k] ?? 0) + n;
+    }
+    return total;
+  }
 }
 
 function uuidOrNull(id: string): string | null {

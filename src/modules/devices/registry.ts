@@ -123,6 +123,6 @@ export async function authenticateDeviceForBroker(db: DbOrTx, deviceId: string, 
   if (!/^[0-9a-f-]{36}$/i.test(deviceId)) return false;
   const [row] = await db.select({ hash: devices.brokerPasswordHash, status: devices.status }).from(devices).where(eq(devices.id, deviceId));
   if (!row || row.status !== 'active') return false;
-  return verifyBrokerPassword(password, row.hash);
+  return await verifyBrokerPassword(password, row.hash);
 }
 

@@ -13,7 +13,10 @@ type D = { deviceId: string };
 export function registerDeviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.openapi(
     createRoute({ method: 'post', path: '/v1/devices', tags, summary: 'Register a device in one of your warehouses; its secret and broker password are shown once', request: { headers: idempotencyHeader, body: jsonBody(registerDeviceInput) }, responses: { 201: json(deviceCredentialsOutput, 'Registered'), ...writeErrorResponses } }),
-    async (c) => c.json(await registerDevice({ ctx: ctxOf(c, deps), input: c.req.valid('json'), secretKey: deps.deviceSecretKey }), 201),
+    async (c) => {
+      c.set('idempotencyNoStore', true);
+      return c.json(await registerDevice({ ctx: ctxOf(c, deps), input: c.req.valid('json'), secretKey: deps.deviceSecretKey }), 201);
+    },
   );
   app.openapi(
     createRoute({ method: 'get', path: '/v1/devices', tags, summary: 'Your devices with status and last seen', request: { query: pageQuerySchema }, responses: { 200: json(devicePage, 'A page'), ...errorResponses } }),
@@ -25,7 +28,10 @@ export function registerDeviceRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   );
   app.openapi(
     createRoute({ method: 'post', path: '/v1/devices/{deviceId}/rotate-credentials', tags, summary: 'New signing secret and broker password (shown once); the old ones stop working', request: { params: deviceId, headers: idempotencyHeader }, responses: { 200: json(deviceCredentialsOutput, 'Rotated'), ...writeErrorResponses } }),
-    async (c) => c.json(await rotateDeviceCredentials({ ctx: ctxOf(c, deps), input: c.req.valid('param') as D, secretKey: deps.deviceSecretKey }), 200),
+    async (c) => {
+      c.set('idempotencyNoStore', true);
+      return c.json(await rotateDeviceCredentials({ ctx: ctxOf(c, deps), input: c.req.valid('param') as D, secretKey: deps.deviceSecretKey }), 200);
+    },
   );
   for (const [action, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
     app.openapi(

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Device HMAC secrets must be readable by the ingest worker (it recomputes each signature),
@@ -27,7 +27,7 @@ export function encryptSecret(key: SecretKey, secret: string): string {
 export function decryptSecret(key: SecretKey, stored: string): string {
   const [version, iv, tag, data] = stored.split('.');
   if (version !== 'v1' || !iv || !tag || !data) throw new Error('unrecognized secret format');
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
 }
@@ -37,11 +37,12 @@ export function hashBrokerPassword(password: string): string {
   return `scrypt.${salt.toString('base64url')}.${scryptSync(password, salt, 32).toString('base64url')}`;
 }
 
-export function verifyBrokerPassword(password: string, stored: string): boolean {
+/** Asynchronous: a burst of broker logins must not block the event loop (scrypt takes tens of ms). */
+export async function verifyBrokerPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, salt, hash] = stored.split('.');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');
-  const actual = scryptSync(password, Buffer.from(salt, 'base64url'), 32);
+  const actual = await new Promise<Buffer>((resolve, reject) => scrypt(password, Buffer.from(salt, 'base64url'), 32, (e, key) => (e ? reject(e) : resolve(key))));
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
