@@ -20,7 +20,7 @@ import { devices as devicesTable, organizations, warehouses } from '../src/db/sc
 import { connectMqtt, endMqtt } from '../src/ingest/mqtt-client';
 import { startIngestWorker } from '../src/ingest/worker';
 import { createLogger } from '../src/lib/logger';
-import { ingestBatch, type RawDeviceMessage } from '../src/modules/devices/ingest';
+import { ingestBatchIsolating, type RawDeviceMessage } from '../src/modules/devices/ingest';
 import { encryptSecret, hashBrokerPassword, newDeviceSecret } from '../src/modules/devices/secrets';
 import { signMessage, topicFor } from '../src/modules/devices/contract';
 
@@ -111,7 +111,7 @@ async function main() {
       maxWaitMs: Number(args.wait),
       log,
       commit: async (batch: RawDeviceMessage[]) => {
-        const result = await ingestBatch(database!.db, { secretKey: key, maxClockSkewSeconds: 3600, maxMessageAgeSeconds: 86_400 }, batch);
+        const result = await ingestBatchIsolating(database!.db, { secretKey: key, maxClockSkewSeconds: 3600, maxMessageAgeSeconds: 86_400 }, batch);
         const at = Date.now();
         firstCommit ||= at;
         lastCommit = at;
