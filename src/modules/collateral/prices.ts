@@ -1,5 +1,4 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { skuPrices, skus } from '../../db/schema';
 import type { Tx } from '../../db/client';
 import { afterCursor } from '../../db/keyset';
@@ -9,7 +8,7 @@ import { parseYuanToFen } from '../../lib/money';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
 import { recordAudit } from '../audit/record-audit';
-import { decodeCsv } from '../financing/ledger';
+import { readCsvTable } from '../../lib/csv';
 import { actorOrganization } from './access';
 import { type Sku, toPrice } from './mappers';
 import { codeInput, priceInput } from './schemas';
@@ -111,30 +110,12 @@ type RowOutcome = { row: number; skuCode: string | null; outcome: 'created' | 'u
  */
 export async function importPricesCsv({ ctx, input }: { ctx: Ctx; input: { bytes: Uint8Array; charset?: string } }) {
   requireRole(ctx, PRICE_ROLES);
-  const text = decodeCsv(input.bytes, input.charset);
-  let records: string[][];
-  try {
-    records = parseCsv(text, { skip_empty_lines: true, relax_column_count: true, trim: true });
-  } catch (e) {
-    throw new AppError('validation_failed', `The file is not readable CSV: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const [header, ...body] = records;
-  if (!header) throw new AppError('validation_failed', 'The file is empty; it needs a header row and at least one price');
-  const columns = header.map((h) => CSV_COLUMNS[h.trim().toLowerCase()] ?? CSV_COLUMNS[h.trim()] ?? null);
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length) throw new AppError('validation_failed', `The header row lacks ${missing.join(', ')}; expected columns: sku_code, price, effective_at, source`);
-  if (body.length === 0) throw new AppError('validation_failed', 'The file has a header but no prices');
-  if (body.length > MAX_PRICE_CSV_ROWS) throw new AppError('validation_failed', `At most ${MAX_PRICE_CSV_ROWS} rows per upload; this file has ${body.length}`);
+  const table = readCsvTable(input, { aliases: CSV_COLUMNS, required: REQUIRED_COLUMNS, expected: 'sku_code, price, effective_at, source', maxRows: MAX_PRICE_CSV_ROWS, one: 'price', many: 'prices' });
 
   const outcomes: RowOutcome[] = [];
   const valid: { row: number; skuCode: string; priceFen: number; effectiveAt: Date; source: string }[] = [];
   const seen = new Map<string, number>();
-  body.forEach((cells, i) => {
-    const row = i + 2; // line 1 is the header
-    const get = (name: string) => {
-      const at = columns.indexOf(name);
-      return at >= 0 ? (cells[at] ?? '').trim() : '';
-    };
+  table.rows.forEach(({ line: row, get }) => {
     const errors: FieldError[] = [];
     const priceText = get('price');
     const priceFen = parseYuanToFen(priceText);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { decodeCsv, readCsvTable } from '../../lib/csv';
 import { financedInvoices, financingRequests, invoices, ledgerEntries, organizations } from '../../db/schema';
 import { afterCursor, afterSeq, seqPageOf } from '../../db/keyset';
 import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
@@ -196,17 +196,7 @@ const STATUS_WORDS: Record<string, string> = { 未付: 'open', 部分付款: 'pa
 /** CSV amounts are yuan; the one parser lives in the money module. */
 export const yuanToFen = parseYuanToFen;
 
-/** UTF-8 unless the bytes are not valid UTF-8 (or the charset says so): then GBK, as Chinese Excel saves. */
-export function decodeCsv(bytes: Uint8Array, charset: string | undefined): string {
-  const wanted = charset?.toLowerCase();
-  if (wanted === 'gbk' || wanted === 'gb2312' || wanted === 'gb18030') return new TextDecoder('gb18030').decode(bytes);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
-  } catch {
-    if (wanted === 'utf-8' || wanted === 'utf8') throw new AppError('validation_failed', 'The file is not valid UTF-8, though its charset says so');
-    return new TextDecoder('gb18030').decode(bytes);
-  }
-}
+export { decodeCsv };
 
 /**
  * CSV upload with a header row, amounts in yuan (两位小数). One row per entry; credit notes
@@ -214,29 +204,16 @@ export function decodeCsv(bytes: Uint8Array, charset: string | undefined): strin
  */
 export async function importLedgerCsv({ ctx, input }: { ctx: Ctx; input: { bytes: Uint8Array; charset?: string } }) {
   requireRole(ctx, ['core_enterprise_user']);
-  const text = decodeCsv(input.bytes, input.charset);
-  let records: string[][];
-  try {
-    records = parseCsv(text, { skip_empty_lines: true, relax_column_count: true, trim: true });
-  } catch (e) {
-    throw new AppError('validation_failed', `The file is not readable CSV: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const [header, ...body] = records;
-  if (!header) throw new AppError('validation_failed', 'The file is empty; it needs a header row and at least one entry');
-  const columns = header.map((h) => CSV_COLUMNS[h.trim().toLowerCase()] ?? CSV_COLUMNS[h.trim()] ?? null);
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length) {
-    throw new AppError('validation_failed', `The header row lacks ${missing.join(', ')}; expected columns: entry_id, supplier_credit_code, invoice_number, amount, due_date, status[, invoice_code, credit_note_amount, paid_amount, payment_reference, payment_date]`);
-  }
-  if (body.length === 0) throw new AppError('validation_failed', 'The file has a header but no entries');
-  if (body.length > MAX_CSV_ROWS) throw new AppError('validation_failed', `At most ${MAX_CSV_ROWS} rows per upload; this file has ${body.length}`);
+  const table = readCsvTable(input, {
+    aliases: CSV_COLUMNS,
+    required: REQUIRED_COLUMNS,
+    expected: 'entry_id, supplier_credit_code, invoice_number, amount, due_date, status[, invoice_code, credit_note_amount, paid_amount, payment_reference, payment_date]',
+    maxRows: MAX_CSV_ROWS,
+    one: 'entry',
+    many: 'entries',
+  });
 
-  const rows = body.map((cells, i) => {
-    const row = i + 2; // line 1 is the header
-    const get = (name: string) => {
-      const at = columns.indexOf(name);
-      return at >= 0 ? (cells[at] ?? '').trim() : '';
-    };
+  const rows = table.rows.map(({ line: row, get }) => {
     const errors: FieldError[] = [];
     const amount = (name: string, required: boolean) => {
       const v = get(name);
