@@ -356,16 +356,21 @@ export async function rejectFinancing({ ctx, input }: { ctx: Ctx; input: { finan
   return ctx.db.transaction(async (tx) => {
     const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
     requireOwnBank(ctx, request);
-    assertTransition(request.status, 'rejected');
-    await tx.update(financedInvoices).set({ active: false }).where(eq(financedInvoices.financingRequestId, request.id));
-    const [row] = await tx
-      .update(financingRequests)
-      .set({ status: 'rejected', decidedBy: actorName(ctx), decisionReason: data.reason, updatedAt: ctx.clock.now() })
-      .where(eq(financingRequests.id, request.id))
-      .returning();
-    await recordAudit(tx, ctx, { organizationId: request.bankOrganizationId, action: 'financing.rejected', subjectType: 'financing_request', subjectId: request.id, data: { before: { status: request.status }, after: { status: 'rejected' }, reason: data.reason } });
-    return requestView(tx, row!);
+    return endUndisbursed(tx, ctx, request, 'rejected', data.reason);
   });
+}
+
+/** Rejection or cancellation: the request ends before any money moved, and its invoices are free again. */
+async function endUndisbursed(tx: DbOrTx, ctx: Ctx, request: Request, status: 'rejected' | 'cancelled', reason: string) {
+  assertTransition(request.status, status);
+  await tx.update(financedInvoices).set({ active: false }).where(eq(financedInvoices.financingRequestId, request.id));
+  const [row] = await tx
+    .update(financingRequests)
+    .set({ status, decidedBy: actorName(ctx), decisionReason: reason, updatedAt: ctx.clock.now() })
+    .where(eq(financingRequests.id, request.id))
+    .returning();
+  await recordAudit(tx, ctx, { organizationId: request.bankOrganizationId, action: `financing.${status}`, subjectType: 'financing_request', subjectId: request.id, data: { before: { status: request.status }, after: { status }, reason } });
+  return requestView(tx, row!);
 }
 
 /**
@@ -381,15 +386,7 @@ export async function cancelFinancing({ ctx, input }: { ctx: Ctx; input: { finan
       throw new AppError('conflict', `The request is ${request.status}; a supplier can withdraw it only before the bank decides`, { extra: { currentStatus: request.status } });
     }
     if (ctx.actor.type === 'user' && ctx.actor.role === 'credit_officer') requireOwnBank(ctx, request);
-    assertTransition(request.status, 'cancelled');
-    await tx.update(financedInvoices).set({ active: false }).where(eq(financedInvoices.financingRequestId, request.id));
-    const [row] = await tx
-      .update(financingRequests)
-      .set({ status: 'cancelled', decidedBy: actorName(ctx), decisionReason: data.reason, updatedAt: ctx.clock.now() })
-      .where(eq(financingRequests.id, request.id))
-      .returning();
-    await recordAudit(tx, ctx, { organizationId: request.bankOrganizationId, action: 'financing.cancelled', subjectType: 'financing_request', subjectId: request.id, data: { before: { status: request.status }, after: { status: 'cancelled' }, reason: data.reason } });
-    return requestView(tx, row!);
+    return endUndisbursed(tx, ctx, request, 'cancelled', data.reason);
   });
 }
 
