@@ -12,6 +12,7 @@ import { registerDeviceRoutes } from './modules/devices/routes';
 import { registerFinancingRoutes } from './modules/financing/routes';
 import { registerPartiesRoutes } from './modules/parties/routes';
 import { registerRegistryRoutes } from './modules/registry/routes';
+import { registerWarningsRoutes } from './modules/warnings/routes';
 
 export type { AppDeps } from './http/types';
 
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps) {
   registerRegistryRoutes(app, deps);
   registerCollateralRoutes(app, deps);
   registerDeviceRoutes(app, deps);
+  registerWarningsRoutes(app, deps);
 
   app.notFound((c) => {
     const allow = allowedMethods(app, c.req.path);

@@ -88,6 +88,11 @@ export const envSchema = z.object({
   /** MQTT 5 sessions end at disconnect unless given an expiry: this keeps unacknowledged messages across restarts. */
   INGEST_SESSION_EXPIRY_SECONDS: z.coerce.number().int().min(5).max(30 * 86_400).default(86_400),
 
+  /** Signal webhooks to banks (Standard Webhooks): attempts per delivery, first retry delay (doubling), request timeout. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+
   /** Registry data provider (工商/司法/税务). Unset: no pulls are scheduled; pushes still work if a secret is set. */
   REGISTRY_PROVIDER_URL: optional(urlWithScheme(['http', 'https'])),
   REGISTRY_PROVIDER_NAME: z.string().regex(/^[a-z0-9-]{1,40}$/, 'lower-case letters, digits and - only').default('http-provider'),

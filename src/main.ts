@@ -12,6 +12,7 @@ import { connectMqtt, endMqtt, type MqttSettings } from './ingest/mqtt-client';
 import { createRedis, probeRedis } from './jobs/redis';
 import { collateralQueue, enqueueEventChecks, startCollateralJobs } from './jobs/collateral';
 import { enqueueRegistryPull, registryQueue, startRegistryJobs } from './jobs/registry';
+import { startWebhookJobs } from './jobs/webhooks';
 import { startIngestWorker } from './ingest/worker';
 import { ingestBatchIsolating } from './modules/devices/ingest';
 import { authenticateDeviceForBroker } from './modules/devices/registry';
@@ -156,6 +157,9 @@ async function main(): Promise<void> {
     if (role === 'jobs' || role === 'all') {
       jobs = await startJobs({ ...deps, businessTz: env.BUSINESS_TZ, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
       registryJobs.push(await startCollateralJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX }));
+      registryJobs.push(
+        await startWebhookJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, secretKey: deviceSecretKey, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, timeoutMs: env.WEBHOOK_TIMEOUT_MS }),
+      );
       if (registryProvider) {
         registryJobs.push(
           await startRegistryJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, provider: registryProvider, diff, cron: env.REGISTRY_PULL_CRON, businessTz: env.BUSINESS_TZ, ratePerSecond: env.REGISTRY_PULL_RATE_PER_SECOND }),

@@ -27,6 +27,14 @@ export const queues = {
       sweepUnchecked: { name: 'sweep-unchecked-events', payload: z.object({}) },
     },
   },
+  webhooks: {
+    name: 'webhooks',
+    jobs: {
+      /** Turns pending deliveries into deliver jobs (every 2 s). */
+      dispatch: { name: 'dispatch', payload: z.object({}) },
+      deliver: { name: 'deliver', payload: z.object({ deliveryId: z.uuid() }) },
+    },
+  },
   financing: {
     name: 'financing',
     jobs: {

@@ -198,10 +198,55 @@ export const signals = pgTable(
     bankOrganizationId: uuid('bank_organization_id'),
     severity: text('severity', { enum: ['red', 'orange', 'yellow'] }).notNull(),
     status: text('status', { enum: ['open', 'acknowledged', 'resolved', 'false_positive'] }).notNull().default('open'),
+    /** Who moved it last, when, and why (acknowledge, resolve, false positive). */
+    statusNote: text('status_note'),
+    statusChangedBy: text('status_changed_by'),
+    statusChangedAt: ts('status_changed_at'),
     evidence: jsonb('evidence').notNull(),
     occurrences: integer('occurrences').notNull().default(1),
     firstSeenAt: ts('first_seen_at').notNull(),
     lastSeenAt: ts('last_seen_at').notNull(),
   },
   (t) => [uniqueIndex('signals_open_uq').on(t.rule, t.subjectType, t.subjectId).where(sql`status in ('open', 'acknowledged')`), index('signals_bank_idx').on(t.bankOrganizationId, t.lastSeenAt)],
+);
+
+/** A bank's HTTPS endpoint for signals (Standard Webhooks); the signing secret is encrypted like device secrets. */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  bankOrganizationId: uuid('bank_organization_id').notNull().references(() => organizations.id),
+  url: text('url').notNull(),
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  active: boolean('active').notNull().default(true),
+  createdAt: ts('created_at').notNull(),
+});
+
+/** One message to one endpoint; written with the signal it announces (an outbox), delivered by a job. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    endpointId: uuid('endpoint_id').notNull().references(() => webhookEndpoints.id),
+    eventType: text('event_type').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: ts('created_at').notNull(),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [index('webhook_deliveries_pending_idx').on(t.createdAt).where(sql`status = 'pending'`), index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.createdAt)],
+);
+
+/** Every attempt, with what the endpoint answered: banks and operators can see why a delivery failed. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    deliveryId: uuid('delivery_id').notNull().references(() => webhookDeliveries.id),
+    attempt: integer('attempt').notNull(),
+    at: ts('at').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attempt)],
 );

@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
+import { announceSignal } from '../warnings/webhooks';
 
 export type SignalSeverity = 'red' | 'orange' | 'yellow';
 
@@ -33,5 +34,10 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise
       },
     })
     .returning({ id: signals.id, created: sql<boolean>`xmax = 0` });
+  // A new signal is announced to the bank's webhook endpoints in this same transaction (outbox).
+  if (row!.created) {
+    const [signal] = await db.select().from(signals).where(eq(signals.id, row!.id));
+    await announceSignal(db, at, signal!, 'signal.raised');
+  }
   return { id: row!.id, created: row!.created };
 }
