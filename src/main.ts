@@ -19,6 +19,7 @@ import { authenticateDeviceForBroker } from './modules/devices/registry';
 import { loadOrCreateKeyFile, parseSecretKey } from './modules/devices/secrets';
 import { startJobs, type JobsRole } from './jobs/workers';
 import { httpRegistryProvider } from './modules/registry/providers';
+import { startSignalFeed } from './modules/warnings/feed';
 import { systemClock } from './lib/clock';
 import { createLogger, type Logger } from './lib/logger';
 import { bootstrapPlatform } from './modules/parties/bootstrap-platform';
@@ -210,9 +211,11 @@ async function main(): Promise<void> {
     }
 
     if (role === 'api' || role === 'all') {
+      const signalFeed = await startSignalFeed(database.sql);
       const app = createApp({
         ...deps,
         env,
+        signalFeed,
         deviceSecretKey,
         registry: {
           provider: env.REGISTRY_PROVIDER_NAME,
@@ -229,7 +232,13 @@ async function main(): Promise<void> {
       const server = await listen(app.fetch, env.HOST, env.PORT).catch((e: unknown) => {
         throw new StartupError(`HTTP server could not listen on ${env.HOST}:${env.PORT}: ${message(e)} (set PORT)`);
       });
-      closers.http = { name: 'HTTP', close: () => closeServer(server, Math.min(5000, env.SHUTDOWN_TIMEOUT_MS / 2)) };
+      closers.http = {
+        name: 'HTTP',
+        close: async () => {
+          await signalFeed.close(); // ends the live streams' source before the server waits for them
+          await closeServer(server, Math.min(5000, env.SHUTDOWN_TIMEOUT_MS / 2));
+        },
+      };
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : env.PORT;
       const base = env.PUBLIC_URL ?? `http://localhost:${port}`;

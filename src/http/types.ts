@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock';
 import type { UserActor } from '../lib/context';
 import type { SecretKey } from '../modules/devices/secrets';
 import type { DiffOptions } from '../modules/registry/diff';
+import type { SignalFeed } from '../modules/warnings/feed';
 import type { Metrics } from './metrics';
 
 export interface ReadinessCheck {
@@ -20,6 +21,8 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /** Signal notices for the server-sent-event stream (absent: the stream answers 503). */
+  signalFeed?: SignalFeed;
   /** Encrypts device secrets at rest (AES-256-GCM). */
   deviceSecretKey: SecretKey;
   registry: {

@@ -36,3 +36,19 @@ export function daysBetween(from: string, to: string): number {
 export function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
+
+/** Offset of a time zone from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
+function zoneOffsetMs(instant: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(instant);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(instant.getTime() / 1000) * 1000;
+}
+
+/** The instant a business day (YYYY-MM-DD) starts in a time zone; the day is [start, start of the next). */
+export function businessDayStart(date: string, timeZone: string): Date {
+  const midnightUtc = Date.parse(`${date}T00:00:00Z`);
+  let start = midnightUtc - zoneOffsetMs(new Date(midnightUtc), timeZone);
+  start = midnightUtc - zoneOffsetMs(new Date(start), timeZone); // again, in case a DST change lies in between
+  return new Date(start);
+}

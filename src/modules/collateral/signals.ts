@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
+import { notifySignal } from '../warnings/feed';
 import { announceSignal } from '../warnings/webhooks';
 
 export type SignalSeverity = 'red' | 'orange' | 'yellow';
@@ -39,5 +40,6 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise
     const [signal] = await db.select().from(signals).where(eq(signals.id, row!.id));
     await announceSignal(db, at, signal!, 'signal.raised');
   }
+  await notifySignal(db, { id: row!.id, bankOrganizationId: s.bankOrganizationId, type: row!.created ? 'signal.raised' : 'signal.updated' });
   return { id: row!.id, created: row!.created };
 }

@@ -2,7 +2,12 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ctxOf } from '../../http/context';
 import { errorResponses, idempotencyHeader, json, jsonBody, writeErrorResponses } from '../../http/responses';
 import type { AppDeps, AppEnv } from '../../http/types';
+import { streamSSE } from 'hono/streaming';
+import { requireRole } from '../../lib/context';
+import { AppError } from '../../lib/errors';
 import { idParam } from '../parties/schemas';
+import { digestInput, getSignal, morningDigest } from './digest';
+import type { SignalNotice } from './feed';
 import { acknowledgeInput, changeSignalStatus, resolveInput } from './signal-status';
 import { createEndpointInput, createdEndpointOutput, createWebhookEndpoint, deliveryOutput, endpointOutput, listWebhookDeliveries, listWebhookEndpoints } from './webhooks';
 
@@ -12,6 +17,58 @@ const signalStatusOutput = z
   .openapi('SignalStatus');
 
 export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/signals/stream',
+      tags,
+      summary: 'Server-sent events: new and changed signals of your bank (event = signal.raised | signal.updated | signal.acknowledged | signal.resolved)',
+      responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errorResponses },
+    }),
+    async (c) => {
+      const ctx = ctxOf(c, deps);
+      requireRole(ctx, ['risk_officer', 'credit_officer']);
+      const feed = deps.signalFeed;
+      if (!feed) throw new AppError('unavailable', 'The live signal stream is not running in this process');
+      const bank = ctx.actor.type === 'user' ? ctx.actor.organizationId : null;
+      return streamSSE(c, async (stream) => {
+        const queue: SignalNotice[] = [];
+        let wake: (() => void) | null = null;
+        const unsubscribe = feed.subscribe((n) => {
+          if (n.bankOrganizationId !== bank) return; // per bank: another bank's signals never reach this stream
+          queue.push(n);
+          wake?.();
+        });
+        stream.onAbort(unsubscribe);
+        await stream.writeSSE({ event: 'ready', data: JSON.stringify({ bankOrganizationId: bank }) });
+        while (!stream.aborted) {
+          const next = queue.shift();
+          if (!next) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, 15_000); // a comment keeps proxies from closing an idle stream
+            });
+            wake = null;
+            if (!queue.length && !stream.aborted) await stream.write(': keep-alive\n\n');
+            continue;
+          }
+          try {
+            await stream.writeSSE({ event: next.type, id: next.id, data: JSON.stringify(await getSignal({ ctx, input: { signalId: next.id } })) });
+          } catch {
+            // deleted or not visible: skip
+          }
+        }
+        unsubscribe();
+      });
+    },
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/signals/digest', tags, summary: 'Morning digest: what business day T raised for your bank (JSON or plain text)', request: { query: digestInput }, responses: { 200: { description: 'The digest', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) }, 'text/plain': { schema: z.string() } } }, ...errorResponses } }),
+    async (c) => {
+      const result = await morningDigest({ ctx: ctxOf(c, deps), input: c.req.valid('query') });
+      return (result.format === 'text' ? c.text(result.text, 200) : c.json(result.digest, 200)) as never;
+    },
+  );
   app.openapi(
     createRoute({ method: 'post', path: '/v1/signals/{signalId}/acknowledge', tags, summary: 'Acknowledge a signal (risk officer), with a note', request: { params: idParam('signalId'), headers: idempotencyHeader, body: jsonBody(acknowledgeInput) }, responses: { 200: json(signalStatusOutput, 'Acknowledged'), ...writeErrorResponses } }),
     async (c) => c.json(await changeSignalStatus({ ctx: ctxOf(c, deps), input: { signalId: (c.req.valid('param') as { signalId: string }).signalId, to: 'acknowledged', body: c.req.valid('json') } }), 200),

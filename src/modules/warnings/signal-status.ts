@@ -5,6 +5,7 @@ import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
 import { AppError, notFound } from '../../lib/errors';
 import { parseInput } from '../../lib/validation';
 import { recordAudit } from '../audit/record-audit';
+import { notifySignal } from './feed';
 import { announceSignal } from './webhooks';
 
 export const acknowledgeInput = z.object({ note: z.string().trim().min(1).max(1000) }).openapi('AcknowledgeSignal');
@@ -33,6 +34,7 @@ export async function changeSignalStatus({ ctx, input }: { ctx: Ctx; input: { si
       .returning();
     await recordAudit(tx, ctx, { organizationId: signal.bankOrganizationId, action: `signal.${input.to}`, subjectType: 'signal', subjectId: signal.id, data: { before: { status: signal.status }, after: { status: input.to }, note } });
     await announceSignal(tx, now, row!, input.to === 'acknowledged' ? 'signal.acknowledged' : 'signal.resolved');
+    await notifySignal(tx, { id: row!.id, bankOrganizationId: row!.bankOrganizationId, type: input.to === 'acknowledged' ? 'signal.acknowledged' : 'signal.resolved' });
     return { id: row!.id, rule: row!.rule, severity: row!.severity, status: row!.status, statusNote: row!.statusNote, statusChangedBy: row!.statusChangedBy, statusChangedAt: now.toISOString() };
   });
 }
