@@ -3,6 +3,7 @@ import { creditLines, devices, pledgeLots, pledges, releaseOrders, skus, telemet
 import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
 import { computeCoverage } from './coverage';
+import { outsideTolerance } from '../warnings/rules';
 import { raiseSignal } from './signals';
 
 type Event = typeof telemetryEvents.$inferSelect;
@@ -26,8 +27,6 @@ async function bookedQuantity(tx: DbOrTx, pledgeId: string, lotCode: string, ple
   return pledged - Number(row?.released ?? 0);
 }
 
-/** Outside tolerance: |sensed − booked| > booked × tolerance. */
-const outside = (sensed: number, booked: number, toleranceBp: number) => Math.abs(sensed - booked) * 10_000 > booked * toleranceBp;
 
 /**
  * Events whose check never ran (Redis was down when the batch committed, or the process died
@@ -115,7 +114,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
         if (!hit) continue;
         const booked = await bookedQuantity(tx, hit.pledge.id, item.lotCode, hit.lot.pledgedQuantity);
         const sensed = item.grams === null ? item.sensedQuantity! : item.grams / hit.sku.nominalUnitWeightGrams;
-        if (outside(sensed, booked, hit.sku.toleranceBp)) {
+        if (outsideTolerance({ bookedQuantity: booked, sensedQuantity: sensed, toleranceBp: hit.sku.toleranceBp, grossGrams: item.grams, nominalUnitWeightGrams: hit.sku.nominalUnitWeightGrams })) {
           const rule = event.kind === 'count' ? 'stock_count_discrepancy' : 'weight_discrepancy';
           await raiseSignal(tx, now, {
             rule,
