@@ -88,6 +88,8 @@ export const envSchema = z.object({
   /** MQTT 5 sessions end at disconnect unless given an expiry: this keeps unacknowledged messages across restarts. */
   INGEST_SESSION_EXPIRY_SECONDS: z.coerce.number().int().min(5).max(30 * 86_400).default(86_400),
 
+  /** When the T+1 run starts each day, in BUSINESS_TZ (for business day T = yesterday). */
+  WARNING_RUN_CRON: z.string().min(9).default('0 2 * * *'),
   /** Signal webhooks to banks (Standard Webhooks): attempts per delivery, first retry delay (doubling), request timeout. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),

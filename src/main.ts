@@ -12,6 +12,7 @@ import { connectMqtt, endMqtt, type MqttSettings } from './ingest/mqtt-client';
 import { createRedis, probeRedis } from './jobs/redis';
 import { collateralQueue, enqueueEventChecks, startCollateralJobs } from './jobs/collateral';
 import { enqueueRegistryPull, registryQueue, startRegistryJobs } from './jobs/registry';
+import { startWarningJobs } from './jobs/warnings';
 import { startWebhookJobs } from './jobs/webhooks';
 import { startIngestWorker } from './ingest/worker';
 import { ingestBatchIsolating } from './modules/devices/ingest';
@@ -158,6 +159,7 @@ async function main(): Promise<void> {
     if (role === 'jobs' || role === 'all') {
       jobs = await startJobs({ ...deps, businessTz: env.BUSINESS_TZ, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
       registryJobs.push(await startCollateralJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX }));
+      registryJobs.push(await startWarningJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, timeZone: env.BUSINESS_TZ, cron: env.WARNING_RUN_CRON }));
       registryJobs.push(
         await startWebhookJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, secretKey: deviceSecretKey, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, timeoutMs: env.WEBHOOK_TIMEOUT_MS }),
       );

@@ -27,6 +27,15 @@ export const queues = {
       sweepUnchecked: { name: 'sweep-unchecked-events', payload: z.object({}) },
     },
   },
+  warnings: {
+    name: 'warnings',
+    jobs: {
+      /** Opens the T+1 run for a business day (default: yesterday) and fans it out. */
+      runDay: { name: 'run-day', payload: z.object({ businessDate: z.iso.date().optional(), trigger: z.enum(['schedule', 'api', 'cli']).default('schedule') }) },
+      /** One chunk of subject ids of a run. */
+      evaluateChunk: { name: 'evaluate-chunk', payload: z.object({ runId: z.uuid(), businessDate: z.iso.date(), kind: z.enum(['credit_line', 'enterprise', 'invoice_event']), ids: z.array(z.string()).max(1000) }) },
+    },
+  },
   webhooks: {
     name: 'webhooks',
     jobs: {

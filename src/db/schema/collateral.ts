@@ -207,7 +207,8 @@ export const signals = pgTable(
     firstSeenAt: ts('first_seen_at').notNull(),
     lastSeenAt: ts('last_seen_at').notNull(),
   },
-  (t) => [uniqueIndex('signals_open_uq').on(t.rule, t.subjectType, t.subjectId).where(sql`status in ('open', 'acknowledged')`), index('signals_bank_idx').on(t.bankOrganizationId, t.lastSeenAt)],
+  // Per bank: two banks watching one enterprise each get their own signal.
+  (t) => [uniqueIndex('signals_open_uq').on(t.rule, t.subjectType, t.subjectId, t.bankOrganizationId).where(sql`status in ('open', 'acknowledged')`), index('signals_bank_idx').on(t.bankOrganizationId, t.lastSeenAt)],
 );
 
 /** A bank's HTTPS endpoint for signals (Standard Webhooks); the signing secret is encrypted like device secrets. */
@@ -250,3 +251,18 @@ export const webhookAttempts = pgTable(
   },
   (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attempt)],
 );
+
+/** One T+1 run for a business day: progress while it runs, figures when done. A day may be re-run. */
+export const warningRuns = pgTable('warning_runs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  businessDate: text('business_date').notNull(),
+  trigger: text('trigger', { enum: ['schedule', 'api', 'cli'] }).notNull(),
+  status: text('status', { enum: ['running', 'succeeded', 'failed'] }).notNull(),
+  chunksTotal: integer('chunks_total').notNull().default(0),
+  chunksDone: integer('chunks_done').notNull().default(0),
+  subjectsEvaluated: integer('subjects_evaluated').notNull().default(0),
+  signalsRaised: integer('signals_raised').notNull().default(0),
+  failures: integer('failures').notNull().default(0),
+  startedAt: ts('started_at').notNull(),
+  finishedAt: ts('finished_at'),
+});

@@ -24,7 +24,7 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise
     .insert(signals)
     .values({ ...s, firstSeenAt: at, lastSeenAt: at })
     .onConflictDoUpdate({
-      target: [signals.rule, signals.subjectType, signals.subjectId],
+      target: [signals.rule, signals.subjectType, signals.subjectId, signals.bankOrganizationId],
       targetWhere: sql`status in ('open', 'acknowledged')`,
       // Latest evidence, but never a milder severity than already seen: a red shortfall stays red.
       set: {
