@@ -12,7 +12,7 @@ import { connectMqtt, endMqtt, type MqttSettings } from './ingest/mqtt-client';
 import { createRedis, probeRedis } from './jobs/redis';
 import { collateralQueue, enqueueEventChecks, startCollateralJobs } from './jobs/collateral';
 import { enqueueRegistryPull, registryQueue, startRegistryJobs } from './jobs/registry';
-import { startWarningJobs } from './jobs/warnings';
+import { enqueueWarningRun, startWarningJobs, warningsQueue } from './jobs/warnings';
 import { startWebhookJobs } from './jobs/webhooks';
 import { startIngestWorker } from './ingest/worker';
 import { ingestBatchIsolating } from './modules/devices/ingest';
@@ -214,11 +214,13 @@ async function main(): Promise<void> {
 
     if (role === 'api' || role === 'all') {
       const signalFeed = await startSignalFeed(database.sql);
+      const runQueue = warningsQueue(producerRedis, env.QUEUE_PREFIX);
       const app = createApp({
         ...deps,
         env,
         signalFeed,
         deviceSecretKey,
+        startWarningRun: (businessDate) => enqueueWarningRun(runQueue, { db: database.db, clock: systemClock, timeZone: env.BUSINESS_TZ }, { businessDate, trigger: 'api' }),
         registry: {
           provider: env.REGISTRY_PROVIDER_NAME,
           webhookSecret: env.REGISTRY_WEBHOOK_SECRET,

@@ -21,6 +21,8 @@ export interface AppDeps {
   log: Logger;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /** Starts a T+1 run (absent when this process has no queue producer). */
+  startWarningRun?: (businessDate: string | undefined) => Promise<{ id: string }>;
   /** Signal notices for the server-sent-event stream (absent: the stream answers 503). */
   signalFeed?: SignalFeed;
   /** Encrypts device secrets at rest (AES-256-GCM). */

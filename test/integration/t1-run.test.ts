@@ -6,7 +6,7 @@ import { createMetrics } from '../../src/http/metrics';
 import { enqueueWarningRun, startWarningJobs, warningsQueue } from '../../src/jobs/warnings';
 import { fixedClock, systemClock } from '../../src/lib/clock';
 import { evaluateChunk, startWarningRun } from '../../src/modules/warnings/t1-run';
-import { factories, services, silentLog, testApp } from '../support/harness';
+import { call, factories, services, silentLog, testApp } from '../support/harness';
 import { collateralWorld, movement, pledge, uniqCode } from '../support/collateral';
 import { confirmedInvoice, financeThrough, ok } from '../support/financing';
 import { testServices } from '../support/services';
@@ -80,11 +80,18 @@ describe('the T+1 run for business day T', () => {
       workerRedis.disconnect();
       producerRedis.disconnect();
     });
-    const run = await enqueueWarningRun(queue, { db: database.db, clock: systemClock, timeZone: TZ }, { businessDate: T, trigger: 'api' });
+    const { app } = await testApp({ startWarningRun: (businessDate) => enqueueWarningRun(queue, { db: database.db, clock: systemClock, timeZone: TZ }, { businessDate, trigger: 'api' }) });
+    const f = await factories();
+    const risk = await f.actor('risk_officer');
+    const supplier = await f.actor('supplier_user');
+    expect((await call(app, 'POST', '/v1/warning-runs', { key: supplier.key, body: { businessDate: T } })).status).toBe(403);
+    expect((await call(app, 'POST', '/v1/warning-runs', { key: risk.key, body: { businessDate: '2026-13-01' } })).status).toBe(400);
+    const run = await ok(call(app, 'POST', '/v1/warning-runs', { key: risk.key, body: { businessDate: T } }), 202);
+    expect(run).toMatchObject({ businessDate: T, trigger: 'api' });
     for (let i = 0; i < 300; i++) {
-      const [r] = await database.sql<{ status: string; chunks_done: number; chunks_total: number }[]>`select status, chunks_done, chunks_total from warning_runs where id = ${run.id}`;
-      if (r!.status === 'succeeded') {
-        expect(r!.chunks_done).toBe(r!.chunks_total);
+      const r = await ok(call(app, 'GET', `/v1/warning-runs/${run.id}`, { key: risk.key }));
+      if (r.status === 'succeeded') {
+        expect(r.chunksDone).toBe(r.chunksTotal);
         return;
       }
       await new Promise((res) => setTimeout(res, 100));

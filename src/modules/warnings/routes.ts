@@ -7,6 +7,7 @@ import { requireRole } from '../../lib/context';
 import { AppError } from '../../lib/errors';
 import { idParam } from '../parties/schemas';
 import { digestInput, getSignal, morningDigest } from './digest';
+import { getWarningRun } from './t1-run';
 import type { SignalNotice } from './feed';
 import { acknowledgeInput, changeSignalStatus, resolveInput } from './signal-status';
 import { createEndpointInput, createdEndpointOutput, createWebhookEndpoint, deliveryOutput, endpointOutput, listWebhookDeliveries, listWebhookEndpoints } from './webhooks';
@@ -16,7 +17,25 @@ const signalStatusOutput = z
   .object({ id: z.uuid(), rule: z.string(), severity: z.string(), status: z.string(), statusNote: z.string().nullable(), statusChangedBy: z.string().nullable(), statusChangedAt: z.iso.datetime() })
   .openapi('SignalStatus');
 
+const runOutput = z
+  .object({ id: z.uuid(), businessDate: z.string(), trigger: z.string(), status: z.string(), chunksTotal: z.number().int(), chunksDone: z.number().int(), subjectsEvaluated: z.number().int(), signalsRaised: z.number().int(), failures: z.number().int(), startedAt: z.iso.datetime(), finishedAt: z.iso.datetime().nullable() })
+  .openapi('WarningRun');
+
 export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/warning-runs', tags, summary: 'Run (or re-run) T+1 for a business day; progress at GET /v1/warning-runs/{runId}', request: { headers: idempotencyHeader, body: jsonBody(z.object({ businessDate: z.iso.date().optional().openapi({ description: 'Default: yesterday in BUSINESS_TZ' }) })) }, responses: { 202: json(runOutput, 'Started'), ...writeErrorResponses } }),
+    async (c) => {
+      const ctx = ctxOf(c, deps);
+      requireRole(ctx, ['risk_officer', 'platform_admin']);
+      if (!deps.startWarningRun) throw new AppError('unavailable', 'This process cannot start runs (no queue)');
+      const started = await deps.startWarningRun(c.req.valid('json').businessDate);
+      return c.json(await getWarningRun({ ctx, input: { runId: started.id } }), 202);
+    },
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/warning-runs/{runId}', tags, summary: 'A T+1 run and its progress', request: { params: idParam('runId') }, responses: { 200: json(runOutput, 'The run'), ...errorResponses } }),
+    async (c) => c.json(await getWarningRun({ ctx: ctxOf(c, deps), input: c.req.valid('param') as { runId: string } }), 200),
+  );
   app.openapi(
     createRoute({
       method: 'get',

@@ -2,6 +2,8 @@ import { and, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import { creditLines, financingEvents, programs, registryChangeEvents, registryFetchStatus, warningRuns } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { addDays, businessDayStart, type Clock, daysBetween } from '../../lib/clock';
+import { type Ctx, requireRole } from '../../lib/context';
+import { notFound } from '../../lib/errors';
 import type { ChangeType } from '../registry/diff';
 import { computeWatchList } from '../registry/watch-list';
 import { computeCoverage } from '../collateral/coverage';
@@ -120,4 +122,26 @@ export async function evaluateChunk(db: DbOrTx, clock: Clock, input: { runId: st
 
 export async function recordChunkFailure(db: DbOrTx, runId: string) {
   await db.update(warningRuns).set({ failures: sql`${warningRuns.failures} + 1` }).where(eq(warningRuns.id, runId));
+}
+
+const toRun = (r: typeof warningRuns.$inferSelect) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null });
+
+/** A run and its progress (platform admins and risk officers; runs cover every bank). */
+export async function getWarningRun({ ctx, input }: { ctx: Ctx; input: { runId: string } }) {
+  requireRole(ctx, ['risk_officer', 'platform_admin']);
+  const [row] = await ctx.db.select().from(warningRuns).where(eq(warningRuns.id, input.runId));
+  if (!row) throw notFound('Warning run');
+  return toRun(row);
+}
+
+/** Runs day T in this process (the CLI), chunk by chunk, reporting progress. */
+export async function runDayInProcess(db: DbOrTx, clock: Clock, input: { businessDate: string; timeZone: string; onProgress?: (done: number, total: number) => void }) {
+  const { run, chunks } = await startWarningRun(db, clock, { businessDate: input.businessDate, trigger: 'cli', timeZone: input.timeZone });
+  let done = 0;
+  for (const c of chunks) {
+    await evaluateChunk(db, clock, { runId: run.id, businessDate: input.businessDate, timeZone: input.timeZone, kind: c.kind, ids: c.ids });
+    input.onProgress?.(++done, chunks.length);
+  }
+  const [finished] = await db.select().from(warningRuns).where(eq(warningRuns.id, run.id));
+  return toRun(finished!);
 }
