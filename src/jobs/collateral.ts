@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { Metrics } from '../http/metrics';
 import type { Clock } from '../lib/clock';
-import { checkAllCoverage, checkSilentDevices, evaluateDeviceEvent, uncheckedEvents } from '../modules/collateral/realtime';
+import { checkAllCoverage, checkSilentDevices, evaluateDeviceEvent, evaluateUncheckedEvents } from '../modules/collateral/realtime';
 import type { FollowUp } from '../modules/devices/ingest';
 import { queues } from './queues';
 
@@ -42,13 +42,7 @@ export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Log
       }
       if (job.name === q.jobs.checkSilentDevices.name) return { silent: await checkSilentDevices(deps.db, deps.clock) };
       if (job.name === q.jobs.checkCoverage.name) return { raised: await checkAllCoverage(deps.db, deps.clock) };
-      if (job.name === q.jobs.sweepUnchecked.name) {
-        // The outbox: events committed whose check was never enqueued (or whose job was lost).
-        const pending = await uncheckedEvents(deps.db, new Date(deps.clock.now().getTime() - SWEEP_EVERY_MS), 500);
-        const fired: string[] = [];
-        for (const ref of pending) fired.push(...(await evaluateDeviceEvent(deps.db, deps.clock, ref)));
-        return { swept: pending.length, fired };
-      }
+      if (job.name === q.jobs.sweepUnchecked.name) return evaluateUncheckedEvents(deps.db, deps.clock, new Date(deps.clock.now().getTime() - SWEEP_EVERY_MS));
       throw new Error(`unknown job ${job.name} on queue ${q.name}`);
     },
     // One at a time: outbound movements consume release orders in the order they were ingested.

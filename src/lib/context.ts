@@ -55,3 +55,15 @@ export function canSeeOrganization(actor: Actor, organizationId: string): boolea
 export function actorUserId(actor: Actor): string | null {
   return actor.type === 'user' ? actor.userId : null;
 }
+
+/** How an actor is recorded in created_by / decided_by columns. */
+export function actorName(ctx: Ctx): string {
+  return ctx.actor.type === 'user' ? ctx.actor.userId : `system:${ctx.actor.name}`;
+}
+
+/** A bank's decisions (lines, requests, pledges) belong to that bank; the platform may act for it. */
+export function requireOwnBank(ctx: Ctx, bankOrganizationId: string, what: string): void {
+  if (ctx.actor.type === 'user' && ctx.actor.role !== 'platform_admin' && ctx.actor.organizationId !== bankOrganizationId) {
+    throw new AppError('forbidden', `Only the bank that owns this ${what} may do this`);
+  }
+}

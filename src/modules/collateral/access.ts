@@ -54,12 +54,5 @@ export async function loadVisiblePledge(ctx: Ctx, id: string, db: DbOrTx = ctx.d
   return row;
 }
 
-/** Collateral decisions (pledge, release, release orders) belong to the pledge's own bank. */
-export function requireOwnBank(ctx: Ctx, bankOrganizationId: string, what: string) {
-  if (ctx.actor.type === 'user' && ctx.actor.role !== 'platform_admin' && ctx.actor.organizationId !== bankOrganizationId) {
-    throw new AppError('forbidden', `Only the bank that owns this ${what} may do this`);
-  }
-}
-
-export const actorName = (ctx: Ctx) => (ctx.actor.type === 'user' ? ctx.actor.userId : `system:${ctx.actor.name}`);
+export { actorName, requireOwnBank } from '../../lib/context';
 export const actorOrganization = (ctx: Ctx) => orgOf(ctx.actor);

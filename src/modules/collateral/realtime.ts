@@ -58,21 +58,19 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
     const now = clock.now();
     const evidenceBase = { deviceId: event.deviceId, seq: event.seq, deviceTs: event.deviceTs.toISOString(), warehouseId: event.warehouseId };
 
-    if (event.kind === 'movement' && event.lotCode && (event.signedQuantity ?? 0) < 0) {
-      const hit = await pledgedLot(tx, event.warehouseId, event.lotCode);
-      if (hit) {
-        const quantity = -event.signedQuantity!;
-        if (!(await consumeRelease(tx, hit.pledge.id, event, quantity))) {
-          await raiseSignal(tx, now, {
-            rule: 'unauthorized_outbound',
-            subjectType: 'pledge',
-            subjectId: hit.pledge.id,
-            bankOrganizationId: hit.pledge.bankOrganizationId,
-            severity: 'red',
-            evidence: { ...evidenceBase, lotCode: event.lotCode, quantity, message: `${quantity} ${hit.sku.unit} of pledged lot ${event.lotCode} left with no matching release order (非法转移)` },
-          });
-          fired.push('unauthorized_outbound');
-        }
+    const movedLot = event.kind === 'movement' && event.lotCode ? await pledgedLot(tx, event.warehouseId, event.lotCode) : null;
+    if (movedLot && (event.signedQuantity ?? 0) < 0) {
+      const quantity = -event.signedQuantity!;
+      if (!(await consumeRelease(tx, movedLot.pledge.id, event, quantity))) {
+        await raiseSignal(tx, now, {
+          rule: 'unauthorized_outbound',
+          subjectType: 'pledge',
+          subjectId: movedLot.pledge.id,
+          bankOrganizationId: movedLot.pledge.bankOrganizationId,
+          severity: 'red',
+          evidence: { ...evidenceBase, lotCode: event.lotCode, quantity, message: `${quantity} ${movedLot.sku.unit} of pledged lot ${event.lotCode} left with no matching release order (非法转移)` },
+        });
+        fired.push('unauthorized_outbound');
       }
     }
 
@@ -128,13 +126,10 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
         }
       }
     }
-    // A movement, count or weight of pledged goods may move the line's coverage.
-    if (event.kind === 'movement' && event.lotCode) {
-      const hit = await pledgedLot(tx, event.warehouseId, event.lotCode);
-      if (hit) {
-        const rule = await checkLineCoverage(tx, clock, hit.pledge.creditLineId);
-        if (rule) fired.push(rule);
-      }
+    // A movement of pledged goods may move the line's coverage.
+    if (movedLot) {
+      const rule = await checkLineCoverage(tx, clock, movedLot.pledge.creditLineId);
+      if (rule) fired.push(rule);
     }
     return fired;
   });
@@ -216,4 +211,12 @@ export async function checkAllCoverage(db: DbOrTx, clock: Clock): Promise<number
   let raised = 0;
   for (const l of lines) if (await checkLineCoverage(db, clock, l.id)) raised++;
   return raised;
+}
+
+/** The outbox sweep: evaluates events committed whose check never ran (or whose job was lost). */
+export async function evaluateUncheckedEvents(db: DbOrTx, clock: Clock, olderThan: Date) {
+  const pending = await uncheckedEvents(db, olderThan, 500);
+  const fired: string[] = [];
+  for (const ref of pending) fired.push(...(await evaluateDeviceEvent(db, clock, ref)));
+  return { swept: pending.length, fired };
 }

@@ -2,7 +2,7 @@ import { and, asc, eq, or, sql, type SQL } from 'drizzle-orm';
 import { creditLineJournal, creditLines, organizations } from '../../db/schema';
 import { isUniqueViolation } from '../../db/errors';
 import { afterCursor, afterSeq, seqPageOf } from '../../db/keyset';
-import { type Ctx, isPlatformWide, requireRole, today } from '../../lib/context';
+import { type Ctx, isPlatformWide, requireOwnBank, requireRole, today } from '../../lib/context';
 import { AppError, conflict, notFound } from '../../lib/errors';
 import { formatYuan } from '../../lib/money';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
@@ -20,11 +20,6 @@ async function lineView(db: DbOrTx, line: typeof creditLines.$inferSelect) {
   return toCreditLine(line, reserved, lineAvailableFen(line, reserved));
 }
 
-function requireOwnBank(ctx: Ctx, bankOrganizationId: string, what: string) {
-  if (ctx.actor.type === 'user' && ctx.actor.role !== 'platform_admin' && ctx.actor.organizationId !== bankOrganizationId) {
-    throw new AppError('forbidden', `Only the bank that owns this ${what} may do this`);
-  }
-}
 
 /** 授信: the bank enrols a supplier in a program with a credit line. */
 export async function enrolSupplier({ ctx, input }: { ctx: Ctx; input: { programId: string } & Record<string, unknown> }) {

@@ -4,7 +4,7 @@ import type { DbOrTx } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { afterCursor } from '../../db/keyset';
 import { addDays } from '../../lib/clock';
-import { type Ctx, isPlatformWide, requireRole, today } from '../../lib/context';
+import { type Ctx, actorName, isPlatformWide, requireOwnBank, requireRole, today } from '../../lib/context';
 import { AppError, type FieldError } from '../../lib/errors';
 import { type Fen, formatYuan, minFen, toApiFen } from '../../lib/money';
 import { decodeCursor, pageOf } from '../../lib/pagination';
@@ -58,7 +58,6 @@ export async function requestView(db: DbOrTx, r: Request) {
 /** A later disbursement never pushes maturity past the quote's (the earliest invoice due date). */
 const minDate = (a: string, b: string) => (a < b ? a : b);
 
-const actorName = (ctx: Ctx) => (ctx.actor.type === 'user' ? ctx.actor.userId : `system:${ctx.actor.name}`);
 
 /** Refuses a line or program that cannot take a drawdown today, saying why. */
 function assertLineUsable(ctx: Ctx, line: Line, program: Program) {
@@ -318,10 +317,13 @@ async function assertInvoicesStillStand(tx: DbOrTx, request: Request) {
   }
 }
 
-function requireOwnBank(ctx: Ctx, request: Request) {
-  if (ctx.actor.type === 'user' && !isPlatformWide(ctx.actor) && ctx.actor.organizationId !== request.bankOrganizationId) {
-    throw new AppError('forbidden', "Only the lending bank's credit officers decide on this request");
-  }
+/** A bank decision on a request: locked, the bank's own, legal from its status, its invoices still standing. */
+async function loadForDecision(tx: DbOrTx, ctx: Ctx, financingRequestId: string, to: FinancingStatus) {
+  const request = await loadVisibleRequest(ctx, financingRequestId, tx, true);
+  requireOwnBank(ctx, request.bankOrganizationId, 'financing request');
+  assertTransition(request.status, to);
+  if (to === 'approved' || to === 'disbursed') await assertInvoicesStillStand(tx, request);
+  return request;
 }
 
 /** A credit officer approves a submitted request; the principal is then reserved on the line. */
@@ -329,10 +331,7 @@ export async function approveFinancing({ ctx, input }: { ctx: Ctx; input: { fina
   requireRole(ctx, ['credit_officer']);
   const data = parseInput(approveInput, input);
   return ctx.db.transaction(async (tx) => {
-    const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
-    requireOwnBank(ctx, request);
-    assertTransition(request.status, 'approved');
-    await assertInvoicesStillStand(tx, request);
+    const request = await loadForDecision(tx, ctx, input.financingRequestId, 'approved');
     const { line, program } = await lockLineAndProgram(tx, request.creditLineId);
     assertLineUsable(ctx, line, program);
     const available = minFen(lineAvailableFen(line, await reservedFen(tx, { creditLineId: line.id })), programRemainingFen(program, await reservedFen(tx, { programId: program.id })));
@@ -354,8 +353,7 @@ export async function rejectFinancing({ ctx, input }: { ctx: Ctx; input: { finan
   requireRole(ctx, ['credit_officer']);
   const data = parseInput(decisionInput, input);
   return ctx.db.transaction(async (tx) => {
-    const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
-    requireOwnBank(ctx, request);
+    const request = await loadForDecision(tx, ctx, input.financingRequestId, 'rejected');
     return endUndisbursed(tx, ctx, request, 'rejected', data.reason);
   });
 }
@@ -385,7 +383,7 @@ export async function cancelFinancing({ ctx, input }: { ctx: Ctx; input: { finan
     if (ctx.actor.type === 'user' && ctx.actor.role === 'supplier_user' && request.status !== 'submitted') {
       throw new AppError('conflict', `The request is ${request.status}; a supplier can withdraw it only before the bank decides`, { extra: { currentStatus: request.status } });
     }
-    if (ctx.actor.type === 'user' && ctx.actor.role === 'credit_officer') requireOwnBank(ctx, request);
+    if (ctx.actor.type === 'user' && ctx.actor.role === 'credit_officer') requireOwnBank(ctx, request.bankOrganizationId, 'financing request');
     return endUndisbursed(tx, ctx, request, 'cancelled', data.reason);
   });
 }
@@ -395,10 +393,7 @@ export async function disburseFinancing({ ctx, input }: { ctx: Ctx; input: { fin
   requireRole(ctx, ['credit_officer']);
   const data = parseInput(disburseInput, input);
   return ctx.db.transaction(async (tx) => {
-    const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
-    requireOwnBank(ctx, request);
-    assertTransition(request.status, 'disbursed');
-    await assertInvoicesStillStand(tx, request);
+    const request = await loadForDecision(tx, ctx, input.financingRequestId, 'disbursed');
     const valueDate = data.valueDate ?? today(ctx);
     if (valueDate < request.quotedOn || valueDate > today(ctx)) {
       throw new AppError('validation_failed', `valueDate must be between the quote date ${request.quotedOn} and today`, { errors: [{ path: 'body/valueDate', message: 'outside the quote date … today' }] });
@@ -442,7 +437,7 @@ export async function recordRepayment({ ctx, input }: { ctx: Ctx; input: { finan
   const data = parseInput(repaymentInput, input);
   return ctx.db.transaction(async (tx) => {
     const request = await loadVisibleRequest(ctx, input.financingRequestId, tx, true);
-    requireOwnBank(ctx, request);
+    requireOwnBank(ctx, request.bankOrganizationId, 'financing request');
     if (request.status !== 'disbursed' && request.status !== 'overdue') {
       throw new AppError('conflict', `The financing request is ${request.status}; only a disbursed or overdue one can be repaid`, { extra: { currentStatus: request.status } });
     }

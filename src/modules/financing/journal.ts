@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { creditLineJournal, creditLines, programs } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
-import type { Ctx } from '../../lib/context';
+import { type Ctx, actorName } from '../../lib/context';
 import { AppError } from '../../lib/errors';
 import { type Fen, formatYuan } from '../../lib/money';
 
@@ -40,7 +40,7 @@ export async function postJournalEntry(
       reference: entry.reference,
       valueDate: entry.valueDate,
       createdAt: ctx.clock.now(),
-      createdBy: ctx.actor.type === 'user' ? ctx.actor.userId : `system:${ctx.actor.name}`,
+      createdBy: actorName(ctx),
     })
     .returning();
   const now = ctx.clock.now();
