@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/lib/clock';
-import { raiseSignal } from '../../src/modules/collateral/signals';
+import { raiseSignal } from '../../src/modules/warnings/signals';
 import { startSignalFeed, type SignalFeed } from '../../src/modules/warnings/feed';
 import { call, factories, services, testApp } from '../support/harness';
 import { ok } from '../support/financing';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMetrics } from '../../src/http/metrics';
 import { startWebhookJobs } from '../../src/jobs/webhooks';
 import { systemClock } from '../../src/lib/clock';
-import { raiseSignal } from '../../src/modules/collateral/signals';
+import { raiseSignal } from '../../src/modules/warnings/signals';
 import { call, expectProblem, factories, services, silentLog, testApp } from '../support/harness';
 import { ok } from '../support/financing';
 import { freePort } from '../support/process';

@@ -163,11 +163,16 @@ export const telemetryEvents = pgTable(
     /** Transactional outbox for the real-time rules: set at insert, cleared (checked_at) by the check itself. */
     needsCheck: boolean('needs_check').notNull().default(false),
     checkedAt: ts('checked_at'),
+    /** Set by the real-time check: an outbound movement of pledged goods no release order covered (非法转移); the T+1 run counts these. */
+    unauthorizedPledgeId: uuid('unauthorized_pledge_id'),
   },
   (t) => [
     primaryKey({ columns: [t.deviceId, t.seq] }),
     index('telemetry_events_lot_idx').on(t.warehouseId, t.lotCode),
     index('telemetry_events_unchecked_idx').on(t.receivedAt).where(sql`needs_check and checked_at is null`),
+    // T+1 reads a device's last message before the end of day T, and T's unauthorized outbounds.
+    index('telemetry_events_device_time_idx').on(t.deviceId, t.receivedAt),
+    index('telemetry_events_unauthorized_idx').on(t.receivedAt).where(sql`unauthorized_pledge_id is not null`),
   ],
 );
 
@@ -206,9 +211,29 @@ export const signals = pgTable(
     occurrences: integer('occurrences').notNull().default(1),
     firstSeenAt: ts('first_seen_at').notNull(),
     lastSeenAt: ts('last_seen_at').notNull(),
+    /** Business day the signal speaks of (T for the nightly run, the day it happened for real-time rules). */
+    businessDate: text('business_date'),
+    /** The program and credit line it concerns, when there is one: automatic actions and maker-checker read them. */
+    programId: uuid('program_id'),
+    creditLineId: uuid('credit_line_id'),
+    /** 1+N: a supplier's signal raised because of its core enterprise's signal. */
+    linkedSignalId: uuid('linked_signal_id'),
+    assigneeUserId: uuid('assignee_user_id'),
+    /** Maker-checker on red: the first officer proposes, a second one confirms. */
+    proposedResolution: text('proposed_resolution', { enum: ['resolved', 'false_positive'] }),
+    proposedBy: text('proposed_by'),
+    proposedNote: text('proposed_note'),
+    proposedAt: ts('proposed_at'),
+    /** What the platform did by itself (e.g. froze the line), with when. */
+    actions: jsonb('actions').$type<{ action: string; at: string; detail?: unknown }[]>().notNull().default([]),
   },
   // Per bank: two banks watching one enterprise each get their own signal.
-  (t) => [uniqueIndex('signals_open_uq').on(t.rule, t.subjectType, t.subjectId, t.bankOrganizationId).where(sql`status in ('open', 'acknowledged')`), index('signals_bank_idx').on(t.bankOrganizationId, t.lastSeenAt)],
+  (t) => [
+    uniqueIndex('signals_open_uq').on(t.rule, t.subjectType, t.subjectId, t.bankOrganizationId).where(sql`status in ('open', 'acknowledged')`),
+    index('signals_bank_idx').on(t.bankOrganizationId, t.lastSeenAt),
+    index('signals_open_line_idx').on(t.creditLineId).where(sql`status in ('open', 'acknowledged') and severity = 'red'`),
+    index('signals_open_subject_idx').on(t.subjectType, t.subjectId).where(sql`status in ('open', 'acknowledged')`),
+  ],
 );
 
 /** A bank's HTTPS endpoint for signals (Standard Webhooks); the signing secret is encrypted like device secrets. */
@@ -258,6 +283,9 @@ export const warningRuns = pgTable('warning_runs', {
   businessDate: text('business_date').notNull(),
   trigger: text('trigger', { enum: ['schedule', 'api', 'cli'] }).notNull(),
   status: text('status', { enum: ['running', 'succeeded', 'failed'] }).notNull(),
+  /** Program rule settings as they stood when the run started: a change applies from the next run. */
+  settings: jsonb('settings').notNull().default({}),
+  chunksFailed: integer('chunks_failed').notNull().default(0),
   chunksTotal: integer('chunks_total').notNull().default(0),
   chunksDone: integer('chunks_done').notNull().default(0),
   subjectsEvaluated: integer('subjects_evaluated').notNull().default(0),

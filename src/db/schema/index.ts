@@ -3,3 +3,4 @@ export * from './platform';
 export * from './financing';
 export * from './registry';
 export * from './collateral';
+export * from './warnings';

@@ -4,7 +4,7 @@ import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
 import { computeCoverage } from './coverage';
 import { outsideTolerance } from '../warnings/rules';
-import { raiseSignal } from './signals';
+import { raiseSignal } from '../warnings/signals';
 
 type Event = typeof telemetryEvents.$inferSelect;
 

@@ -7,7 +7,7 @@ import { notFound } from '../../lib/errors';
 import type { ChangeType } from '../registry/diff';
 import { computeWatchList } from '../registry/watch-list';
 import { computeCoverage } from '../collateral/coverage';
-import { raiseSignal } from '../collateral/signals';
+import { raiseSignal } from './signals';
 import {
   coverageBelowLines,
   financedInvoiceCancelledOrDisputed,
