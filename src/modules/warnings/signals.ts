@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { signals } from '../../db/schema';
+import { creditLines, signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { applyRedSignalActions } from './actions';
 import { notifySignal } from './feed';
@@ -29,6 +29,10 @@ export type SignalRow = typeof signals.$inferSelect;
  * turned red sets off the program's automatic actions in this same transaction.
  */
 export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise<{ id: string; created: boolean; severity: SignalSeverity }> {
+  if (s.creditLineId && !s.programId) {
+    const [line] = await db.select({ programId: creditLines.programId }).from(creditLines).where(eq(creditLines.id, s.creditLineId));
+    s = { ...s, programId: line?.programId ?? null };
+  }
   const [row] = await db
     .insert(signals)
     .values({ ...s, firstSeenAt: at, lastSeenAt: at })
