@@ -17,6 +17,16 @@ CREATE TABLE "warning_policies" (
 	"updated_by" text NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "warning_run_chunks" (
+	"run_id" uuid NOT NULL,
+	"chunk_index" integer NOT NULL,
+	"kind" text NOT NULL,
+	"subjects" integer NOT NULL,
+	"signals" integer NOT NULL,
+	"finished_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "warning_run_chunks_run_id_chunk_index_pk" PRIMARY KEY("run_id","chunk_index")
+);
+--> statement-breakpoint
 ALTER TABLE "signals" ADD COLUMN "business_date" text;--> statement-breakpoint
 ALTER TABLE "signals" ADD COLUMN "program_id" uuid;--> statement-breakpoint
 ALTER TABLE "signals" ADD COLUMN "credit_line_id" uuid;--> statement-breakpoint

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requireApiKey } from './http/auth';
+import { mountQueueDashboard } from './http/bull-board';
 import { idempotency } from './http/idempotency';
 import { allowedMethods, limitBody, requestContext, requireDeclaredMediaType } from './http/middleware';
 import { mountApiDocs } from './http/openapi';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps) {
   });
   app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
   mountApiDocs(app);
+  mountQueueDashboard(app, deps);
 
   app.use('/v1/*', requireApiKey(deps));
   app.use('/v1/*', requireDeclaredMediaType(app));

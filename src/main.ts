@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
+import { Queue } from 'bullmq';
 import type { MqttClient } from 'mqtt';
 import { createApp } from './app';
 import { checkDatabase, connectDatabase, redactUrl, type Database } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { resolveDatabase } from './db/resolve';
 import { ConfigError, loadEnv, type Env, type Role } from './env';
-import { createMetrics } from './http/metrics';
+import { QUEUE_DASHBOARD_PATH } from './http/bull-board';
+import { createMetrics, observeQueueDepth } from './http/metrics';
 import { connectMqtt, endMqtt, type MqttSettings } from './ingest/mqtt-client';
+import { queues as queueDefinitions } from './jobs/queues';
 import { createRedis, probeRedis } from './jobs/redis';
 import { collateralQueue, enqueueEventChecks, startCollateralJobs } from './jobs/collateral';
 import { enqueueRegistryPull, registryQueue, startRegistryJobs } from './jobs/registry';
@@ -215,11 +218,15 @@ async function main(): Promise<void> {
     if (role === 'api' || role === 'all') {
       const signalFeed = await startSignalFeed(database.sql);
       const runQueue = warningsQueue(producerRedis, env.QUEUE_PREFIX);
+      // Read-side handles on every queue, for the dashboard and threeflow_queue_jobs (producer connection).
+      const observedQueues = Object.values(queueDefinitions).map((d) => new Queue(d.name, { connection: producerRedis, prefix: env.QUEUE_PREFIX }));
+      observeQueueDepth(metrics, observedQueues, { onError: (err, queue) => log.warn({ err: message(err), queue }, 'queue depth not readable') });
       const app = createApp({
         ...deps,
         env,
         signalFeed,
         deviceSecretKey,
+        queues: observedQueues,
         startWarningRun: (businessDate) => enqueueWarningRun(runQueue, { db: database.db, clock: systemClock, timeZone: env.BUSINESS_TZ }, { businessDate, trigger: 'api' }),
         registry: {
           provider: env.REGISTRY_PROVIDER_NAME,
@@ -241,6 +248,7 @@ async function main(): Promise<void> {
         close: async () => {
           await signalFeed.close(); // ends the live streams' source before the server waits for them
           await closeServer(server, Math.min(5000, env.SHUTDOWN_TIMEOUT_MS / 2));
+          await Promise.allSettled([runQueue.close(), ...observedQueues.map((q) => q.close())]); // before Redis closes
         },
       };
       const address = server.address();
@@ -255,6 +263,7 @@ async function main(): Promise<void> {
           `  Docs      ${base}/docs`,
           `  OpenAPI   ${base}/openapi.json`,
           `  Metrics   ${base}/metrics`,
+          `  Queues    ${base}${QUEUE_DASHBOARD_PATH}   (platform admins; Basic auth, API key as password)`,
           `  Health    ${base}/healthz   Ready ${base}/readyz`,
           `  MQTT      ${redactUrl(mqttSettings.url)}${env.MQTT_URL ? '' : ' (embedded)'}`,
           `  Database  ${redactUrl(databaseUrl)}${env.DATABASE_URL ? '' : ' (embedded)'}`,

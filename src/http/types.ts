@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { Env } from '../env';
@@ -25,6 +26,8 @@ export interface AppDeps {
   startWarningRun?: (businessDate: string | undefined) => Promise<{ id: string }>;
   /** Signal notices for the server-sent-event stream (absent: the stream answers 503). */
   signalFeed?: SignalFeed;
+  /** BullMQ queues shown on the /admin/queues dashboard (absent: the dashboard answers 503). */
+  queues?: readonly Queue[];
   /** Encrypts device secrets at rest (AES-256-GCM). */
   deviceSecretKey: SecretKey;
   registry: {

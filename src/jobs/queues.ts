@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type SubjectKind, subjectKinds } from '../modules/warnings/t1-subjects';
 
 /** Queue names and their payload schemas: payloads carry ids and dates, never documents. */
 export const queues = {
@@ -33,7 +34,12 @@ export const queues = {
       /** Opens the T+1 run for a business day (default: yesterday) and fans it out. */
       runDay: { name: 'run-day', payload: z.object({ businessDate: z.iso.date().optional(), trigger: z.enum(['schedule', 'api', 'cli']).default('schedule') }) },
       /** One chunk of subject ids of a run. */
-      evaluateChunk: { name: 'evaluate-chunk', payload: z.object({ runId: z.uuid(), businessDate: z.iso.date(), kind: z.enum(['credit_line', 'enterprise', 'invoice_event']), ids: z.array(z.string()).max(1000) }) },
+      evaluateChunk: {
+        name: 'evaluate-chunk',
+        payload: z.object({ runId: z.uuid(), businessDate: z.iso.date(), chunkIndex: z.number().int().min(0), kind: z.enum(subjectKinds as [SubjectKind, ...SubjectKind[]]), ids: z.array(z.string()).max(1000) }),
+      },
+      /** Looks back over the last days for business days without a successful run (a red signal each). */
+      checkSkippedNights: { name: 'check-skipped-nights', payload: z.object({}) },
     },
   },
   webhooks: {

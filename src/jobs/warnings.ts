@@ -3,11 +3,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { Metrics } from '../http/metrics';
-import { addDays, businessDate, type Clock } from '../lib/clock';
-import { evaluateChunk, recordChunkFailure, startWarningRun } from '../modules/warnings/t1-run';
+import { addDays, type Clock } from '../lib/clock';
+import { checkSkippedNights, evaluateChunk, recordChunkFailure, type RunView, startWarningRun, yesterday } from '../modules/warnings/t1-run';
 import { queues } from './queues';
 
 const q = queues.warnings;
+
+/** When the skipped-night check runs by default: hours after a 02:00 run, when T's run should long be done. */
+export const SKIPPED_NIGHT_CHECK_CRON = '0 8 * * *';
 
 export function warningsQueue(connection: Redis, prefix: string) {
   return new Queue(q.name, { connection, prefix });
@@ -15,42 +18,72 @@ export function warningsQueue(connection: Redis, prefix: string) {
 
 /** Opens a run for day T and fans it out: one job per chunk of subject ids (job id = run + chunk). */
 export async function enqueueWarningRun(queue: Queue, deps: { db: Db; clock: Clock; timeZone: string }, input: { businessDate?: string; trigger: 'schedule' | 'api' | 'cli' }) {
-  const day = input.businessDate ?? addDays(businessDate(deps.clock.now(), deps.timeZone), -1);
+  const day = input.businessDate ?? yesterday(deps.clock, deps.timeZone);
   const { run, chunks } = await startWarningRun(deps.db, deps.clock, { businessDate: day, trigger: input.trigger, timeZone: deps.timeZone });
   await queue.addBulk(
-    chunks.map((c, i) => ({
+    chunks.map((c) => ({
       name: q.jobs.evaluateChunk.name,
-      data: { runId: run.id, businessDate: day, kind: c.kind, ids: c.ids },
-      opts: { jobId: `${run.id}_${i}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },
+      data: { runId: run.id, businessDate: day, chunkIndex: c.index, kind: c.kind, ids: c.ids },
+      opts: { jobId: `${run.id}_${c.index}`, attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: 1000, removeOnFail: 5000 },
     })),
   );
   return run;
 }
 
-/** The T+1 worker: the daily scheduler (default 02:00 business time for T = yesterday) and the chunk evaluations. */
-export async function startWarningJobs(deps: { db: Db; clock: Clock; log: Logger; metrics: Metrics; workerRedis: Redis; producerRedis: Redis; prefix: string; timeZone: string; cron: string }) {
+function observeFinishedRun(metrics: Metrics, run: RunView) {
+  const seconds = (run.durationMs ?? 0) / 1000;
+  metrics.warningRunDuration.observe({ status: run.status }, seconds);
+  metrics.warningRunSubjectsPerSecond.set(seconds > 0 ? run.subjectsEvaluated / seconds : run.subjectsEvaluated);
+  if (run.status === 'succeeded') metrics.warningRunLastSuccess.set(Date.now() / 1000);
+}
+
+/**
+ * The T+1 worker: the daily scheduler (default 02:00 business time, for T = yesterday), the
+ * chunk evaluations, and the morning check for business days that had no successful run.
+ */
+export async function startWarningJobs(deps: { db: Db; clock: Clock; log: Logger; metrics: Metrics; workerRedis: Redis; producerRedis: Redis; prefix: string; timeZone: string; cron: string; concurrency?: number; lockDurationMs?: number; stalledIntervalMs?: number }) {
   const queue = warningsQueue(deps.producerRedis, deps.prefix);
   await queue.upsertJobScheduler(q.jobs.runDay.name, { pattern: deps.cron, tz: deps.timeZone }, { name: q.jobs.runDay.name, data: { trigger: 'schedule' } });
+  await queue.upsertJobScheduler(q.jobs.checkSkippedNights.name, { pattern: SKIPPED_NIGHT_CHECK_CRON, tz: deps.timeZone }, { name: q.jobs.checkSkippedNights.name, data: {} });
   const worker = new Worker(
     q.name,
     async (job: Job) => {
       if (job.name === q.jobs.runDay.name) {
         const data = q.jobs.runDay.payload.parse(job.data);
         const run = await enqueueWarningRun(queue, { db: deps.db, clock: deps.clock, timeZone: deps.timeZone }, data);
+        // The nights before this one: a gap is a red signal (a run of today does not fill yesterday's).
+        await checkSkippedNights(deps.db, deps.clock, { lastDay: addDays(run.businessDate, -1) });
         return { runId: run.id, chunks: run.chunksTotal };
+      }
+      if (job.name === q.jobs.checkSkippedNights.name) {
+        return { skipped: await checkSkippedNights(deps.db, deps.clock, { lastDay: yesterday(deps.clock, deps.timeZone) }) };
       }
       if (job.name === q.jobs.evaluateChunk.name) {
         const data = q.jobs.evaluateChunk.payload.parse(job.data);
         try {
-          return await evaluateChunk(deps.db, deps.clock, { ...data, timeZone: deps.timeZone });
+          const result = await evaluateChunk(deps.db, deps.clock, { ...data, timeZone: deps.timeZone });
+          if (result.evaluated) {
+            deps.metrics.warningRunSubjects.inc({ kind: data.kind }, data.ids.length);
+            for (const r of result.raised) deps.metrics.warningSignals.inc({ rule: r.rule, severity: r.severity, source: 't1' });
+          }
+          if (result.finishedRun) {
+            observeFinishedRun(deps.metrics, result.finishedRun);
+            deps.log.info({ run: result.finishedRun }, 'T+1 run finished');
+          }
+          return { evaluated: result.evaluated, raised: result.raised.length };
         } catch (e) {
-          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await recordChunkFailure(deps.db, data.runId);
+          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+            deps.metrics.warningRunFailures.inc();
+            const finished = await recordChunkFailure(deps.db, deps.clock, { runId: data.runId, chunkIndex: data.chunkIndex, kind: data.kind });
+            if (finished) observeFinishedRun(deps.metrics, finished);
+          }
           throw e;
         }
       }
       throw new Error(`unknown job ${job.name} on queue ${q.name}`);
     },
-    { connection: deps.workerRedis, prefix: deps.prefix, concurrency: 2 },
+    // A chunk held by a worker that died is taken over once its lock expires (BullMQ's stalled-job check).
+    { connection: deps.workerRedis, prefix: deps.prefix, concurrency: deps.concurrency ?? 2, lockDuration: deps.lockDurationMs ?? 30_000, stalledInterval: deps.stalledIntervalMs ?? 30_000 },
   );
   worker.on('failed', (job, err) => deps.log.error({ job: job?.name, err: err.message }, 'T+1 job failed'));
   worker.on('error', (err) => deps.log.warn({ err }, 'warnings worker connection error'));

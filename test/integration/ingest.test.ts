@@ -201,9 +201,9 @@ describe('device messages through a real Mosquitto into PostgreSQL', () => {
     const raised = await waitFor(async () => {
       const list = await ok(call(app, 'GET', '/v1/signals', { key: w.risk.key }));
       const rules = list.items.map((s: { rule: string }) => s.rule);
-      return rules.includes('unauthorized_outbound') && rules.includes('coverage_below_liquidation') ? rules : null;
+      return rules.includes('unauthorized_outbound') && rules.includes('coverage_below_lines') ? rules : null;
     });
-    expect(raised).toEqual(expect.arrayContaining(['unauthorized_outbound', 'coverage_below_liquidation']));
+    expect(raised).toEqual(expect.arrayContaining(['unauthorized_outbound', 'coverage_below_lines']));
     expect(await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}/coverage`, { key: w.credit.key }))).toMatchObject({ coverageBp: 7_000, status: 'liquidation' });
     const history = await ok(call(app, 'GET', `/v1/pledges/${p.id}/movements`, { key: w.supplier.key }));
     expect(history.items.map((m: { seq: number; direction: string; quantity: number }) => [m.seq, m.direction, m.quantity])).toEqual([

@@ -52,7 +52,7 @@ describe('morning digest', () => {
     const f = await factories();
     const risk = await f.actor('risk_officer');
     const { database } = await services();
-    const late = await raiseSignal(database.db, new Date('2026-11-20T15:59:00Z'), { rule: 'coverage_below_warning', subjectType: 'credit_line', subjectId: randomBytes(6).toString('hex'), bankOrganizationId: risk.organizationId, severity: 'orange', evidence: {} }); // 23:59 on the 20th in Shanghai
+    const late = await raiseSignal(database.db, new Date('2026-11-20T15:59:00Z'), { rule: 'coverage_below_lines', subjectType: 'credit_line', subjectId: randomBytes(6).toString('hex'), bankOrganizationId: risk.organizationId, severity: 'orange', evidence: {} }); // 23:59 on the 20th in Shanghai
     const early = await raiseSignal(database.db, new Date('2026-11-20T16:01:00Z'), { rule: 'unauthorized_outbound', subjectType: 'pledge', subjectId: randomBytes(6).toString('hex'), bankOrganizationId: risk.organizationId, severity: 'red', evidence: {} }); // 00:01 on the 21st
     const { app } = await testApp({ clock: fixedClock('2026-11-22T00:30:00Z') }); // 08:30 on the 22nd: T = the 21st
     const digest = await ok(call(app, 'GET', '/v1/signals/digest', { key: risk.key }));

@@ -21,7 +21,11 @@ import {
   registryDataStale,
   repeatedRefusals,
   ruleParams,
-  stockDiscrepancy,
+  stockCountDiscrepancy,
+  weightDiscrepancy,
+  coreEnterpriseLateLinked,
+  programUtilizationHigh,
+  warningRunSkipped,
   unauthorizedOutbound,
 } from '../../src/modules/warnings/rules';
 
@@ -36,9 +40,9 @@ function sev<P extends z.ZodTypeAny, F>(r: Rule<P, F>, facts: F, overrides: unkn
 }
 
 describe('catalogue', () => {
-  it('has 15 rules with unique ids', () => {
+  it('has 19 rules with unique ids', () => {
     const ids = catalogue.map((r) => r.id);
-    expect(ids).toHaveLength(15);
+    expect(ids).toHaveLength(19);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^[a-z][a-z_]*[a-z]$/);
   });
@@ -49,7 +53,7 @@ describe('catalogue', () => {
     expect(r.nameEn).toMatch(/^[A-Za-z]/);
     expect(r.nameEn).not.toMatch(/\p{Script=Han}/u);
     expect(['red', 'orange', 'yellow']).toContain(r.defaultSeverity);
-    expect(['supplier', 'pledge', 'program', 'core_enterprise', 'credit_line', 'device', 'enterprise', 'invoice']).toContain(r.subjectType);
+    expect(['supplier', 'pledge', 'program', 'core_enterprise', 'credit_line', 'device', 'enterprise', 'invoice', 'business_day']).toContain(r.subjectType);
     expect(() => r.params.parse({})).not.toThrow();
     expect(ruleParams(r, {})).toEqual(r.params.parse({}));
   });
@@ -72,7 +76,7 @@ describe('ruleParams', () => {
     expect(ruleParams(lineExpiringWithOutstanding, {})).toEqual({ withinDays: 30 });
     expect(ruleParams(registryChange, {})).toEqual({ severities: {} });
     expect(ruleParams(registryDataStale, {})).toEqual({ maxAgeDays: 7 });
-    expect(ruleParams(repeatedRefusals, {})).toEqual({ minAttempts: 2 });
+    expect(ruleParams(repeatedRefusals, {})).toEqual({ minAttempts: 2, windowDays: 30 });
   });
 
   it('treats a missing, undefined or null override as the defaults', () => {
@@ -208,7 +212,7 @@ describe('coverage_near_breach (warning 13000 bp, default margin 500 bp)', () =>
   });
 });
 
-describe('unauthorized_outbound_during_t', () => {
+describe('unauthorized_outbound', () => {
   it('stays quiet with no unauthorized outbound', () => {
     expect(run(unauthorizedOutbound, { unauthorizedOutbounds: 0, quantity: 0 })).toBeNull();
   });
@@ -231,22 +235,22 @@ describe('stock_discrepancy (tolerance 200 bp on 1000 booked)', () => {
     [1_020, null], // exactly 2% over
     [1_021, 'orange'], // just over, over
   ] as const)('sensed %i → %s', (sensedQuantity, expected) => {
-    expect(sev(stockDiscrepancy, { sensedQuantity, ...booked })).toBe(expected);
+    expect(sev(stockCountDiscrepancy, { sensedQuantity, ...booked })).toBe(expected);
   });
 
   it('carries the facts as evidence', () => {
-    expect(run(stockDiscrepancy, { sensedQuantity: 979, ...booked })).toEqual({ severity: 'red', evidence: { sensedQuantity: 979, ...booked } });
+    expect(run(stockCountDiscrepancy, { sensedQuantity: 979, ...booked })).toEqual({ severity: 'red', evidence: { sensedQuantity: 979, ...booked } });
   });
 
   it('with zero tolerance fires on any difference', () => {
-    expect(sev(stockDiscrepancy, { bookedQuantity: 50, sensedQuantity: 50, toleranceBp: 0 })).toBeNull();
-    expect(sev(stockDiscrepancy, { bookedQuantity: 50, sensedQuantity: 49, toleranceBp: 0 })).toBe('red');
-    expect(sev(stockDiscrepancy, { bookedQuantity: 50, sensedQuantity: 51, toleranceBp: 0 })).toBe('orange');
+    expect(sev(stockCountDiscrepancy, { bookedQuantity: 50, sensedQuantity: 50, toleranceBp: 0 })).toBeNull();
+    expect(sev(stockCountDiscrepancy, { bookedQuantity: 50, sensedQuantity: 49, toleranceBp: 0 })).toBe('red');
+    expect(sev(stockCountDiscrepancy, { bookedQuantity: 50, sensedQuantity: 51, toleranceBp: 0 })).toBe('orange');
   });
 
   it('with nothing booked stays quiet on nothing found and fires orange on anything found', () => {
-    expect(sev(stockDiscrepancy, { bookedQuantity: 0, sensedQuantity: 0, toleranceBp: 200 })).toBeNull();
-    expect(sev(stockDiscrepancy, { bookedQuantity: 0, sensedQuantity: 1, toleranceBp: 200 })).toBe('orange');
+    expect(sev(stockCountDiscrepancy, { bookedQuantity: 0, sensedQuantity: 0, toleranceBp: 200 })).toBeNull();
+    expect(sev(stockCountDiscrepancy, { bookedQuantity: 0, sensedQuantity: 1, toleranceBp: 200 })).toBe('orange');
   });
 });
 
@@ -513,7 +517,7 @@ describe('repeated_refusals (default minAttempts 2)', () => {
   });
 
   it('carries minAttempts in the evidence and follows an override', () => {
-    expect(run(repeatedRefusals, { refusedAttempts: 2 })).toEqual({ severity: 'orange', evidence: { refusedAttempts: 2, minAttempts: 2 } });
+    expect(run(repeatedRefusals, { refusedAttempts: 2 })).toEqual({ severity: 'orange', evidence: { refusedAttempts: 2, minAttempts: 2, windowDays: 30 } });
     expect(sev(repeatedRefusals, { refusedAttempts: 1 }, { minAttempts: 1 })).toBe('orange');
     expect(sev(repeatedRefusals, { refusedAttempts: 3 }, { minAttempts: 1 })).toBe('red');
     expect(sev(repeatedRefusals, { refusedAttempts: 4 }, { minAttempts: 5 })).toBeNull();
@@ -538,5 +542,55 @@ describe('exact comparisons at the threshold (found in review)', () => {
   it('a severity override for a change type that does not exist is refused', async () => {
     const { registryChange, ruleParams } = await import('../../src/modules/warnings/rules');
     expect(() => ruleParams(registryChange, { severities: { legal_rep_changed: 'ignore' } })).toThrow();
+  });
+});
+
+describe('weight_discrepancy (nominal 1000 g a unit, tolerance 200 bp on 100 booked = 100,000 g)', () => {
+  const f = { bookedQuantity: 100, sensedQuantity: 0, toleranceBp: 200, nominalUnitWeightGrams: 1_000 };
+  it.each([
+    [98_000, null], // exactly at −2%: inside
+    [97_999, 'red'], // one gram under
+    [102_000, null],
+    [102_001, 'orange'],
+  ] as const)('%i g → %s', (grossGrams, expected) => {
+    expect(sev(weightDiscrepancy, { ...f, grossGrams, sensedQuantity: grossGrams / 1_000 })).toBe(expected);
+  });
+});
+
+describe('core_enterprise_late_linked (1+N)', () => {
+  it('carries the core enterprise severity to a supplier with outstanding, not to one without', () => {
+    expect(sev(coreEnterpriseLateLinked, { coreSeverity: 'red', coreEnterpriseOrganizationId: 'c', outstandingFen: 1n })).toBe('red');
+    expect(sev(coreEnterpriseLateLinked, { coreSeverity: 'orange', coreEnterpriseOrganizationId: 'c', outstandingFen: 1n })).toBe('orange');
+    expect(sev(coreEnterpriseLateLinked, { coreSeverity: 'red', coreEnterpriseOrganizationId: 'c', outstandingFen: 0n })).toBeNull();
+  });
+});
+
+describe('program_utilization_high (default 9000 bp)', () => {
+  it.each([
+    [899_999n, null],
+    [900_000n, null],
+    [900_001n, 'yellow'],
+  ] as const)('%s of 1,000,000 fen → %s', (outstandingFen, expected) => {
+    expect(sev(programUtilizationHigh, { outstandingFen, limitFen: 1_000_000n })).toBe(expected);
+  });
+  it('ignores a zero limit and follows an override', () => {
+    expect(sev(programUtilizationHigh, { outstandingFen: 0n, limitFen: 0n })).toBeNull();
+    expect(sev(programUtilizationHigh, { outstandingFen: 500_001n, limitFen: 1_000_000n }, { maxUtilizationBp: 5_000 })).toBe('yellow');
+  });
+});
+
+describe('warning_run_skipped', () => {
+  it('is red when no run succeeded for the day, quiet when one did', () => {
+    expect(sev(warningRunSkipped, { businessDate: '2026-11-20', succeededRuns: 0, lastRunStatus: null })).toBe('red');
+    expect(sev(warningRunSkipped, { businessDate: '2026-11-20', succeededRuns: 0, lastRunStatus: 'failed' })).toBe('red');
+    expect(sev(warningRunSkipped, { businessDate: '2026-11-20', succeededRuns: 1, lastRunStatus: 'succeeded' })).toBeNull();
+  });
+});
+
+describe('repeated_refusals window', () => {
+  it('defaults to 30 days and refuses a window beyond a year', () => {
+    expect(ruleParams(repeatedRefusals, {}).windowDays).toBe(30);
+    expect(() => ruleParams(repeatedRefusals, { windowDays: 366 })).toThrow();
+    expect(() => ruleParams(repeatedRefusals, { windowDays: 0 })).toThrow();
   });
 });

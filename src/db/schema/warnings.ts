@@ -1,4 +1,4 @@
-import { boolean, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { programs } from './financing';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
@@ -26,3 +26,17 @@ export const warningPolicies = pgTable('warning_policies', {
   updatedAt: ts('updated_at').notNull(),
   updatedBy: text('updated_by').notNull(),
 });
+
+/** One finished chunk of a run: written with the chunk's signals, so a retried chunk is never counted twice. */
+export const warningRunChunks = pgTable(
+  'warning_run_chunks',
+  {
+    runId: uuid('run_id').notNull(),
+    chunkIndex: integer('chunk_index').notNull(),
+    kind: text('kind').notNull(),
+    subjects: integer('subjects').notNull(),
+    signals: integer('signals').notNull(),
+    finishedAt: ts('finished_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.chunkIndex] })],
+);

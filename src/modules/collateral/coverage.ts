@@ -58,15 +58,14 @@ export async function computeCoverage(db: DbOrTx, creditLineId: string, now: Dat
   const prices = await latestPrices(db, [...new Set(positions.map((p) => p.skuId))], now);
   const maxAgeMs = terms ? terms.priceMaxAgeHours * 3_600_000 : 0;
 
-  const missing = new Set<string>();
-  let weighted = 0n; // Σ quantity × price × (10000 − haircut), divided once at the end
-  const lots: CoverageLot[] = positions.map((p) => {
+  const valued = valueCollateral(
+    positions.map((p) => ({ skuId: p.skuId, skuCode: p.skuCode, countedQuantity: Math.max(0, Math.min(p.sensedQuantity, p.bookedQuantity)), haircutBp: terms?.haircutBp ?? p.skuHaircutBp })),
+    prices,
+    now,
+    maxAgeMs,
+  );
+  const lots: CoverageLot[] = positions.map((p, i) => {
     const price = prices.get(p.skuId);
-    const fresh = !!price && now.getTime() - price.effectiveAt.getTime() <= maxAgeMs;
-    const haircutBp = terms?.haircutBp ?? p.skuHaircutBp;
-    const countedQuantity = Math.max(0, Math.min(p.sensedQuantity, p.bookedQuantity));
-    if (!fresh) missing.add(p.skuCode);
-    else weighted += BigInt(countedQuantity) * price.priceFen * (BASIS_POINTS - BigInt(haircutBp));
     return {
       pledgeId: p.pledgeId,
       pledgeReference: p.pledgeReference,
@@ -74,16 +73,15 @@ export async function computeCoverage(db: DbOrTx, creditLineId: string, now: Dat
       skuCode: p.skuCode,
       bookedQuantity: p.bookedQuantity,
       sensedQuantity: p.sensedQuantity,
-      countedQuantity,
+      countedQuantity: valued.counted[i]!,
       priceFen: price?.priceFen ?? null,
       priceEffectiveAt: price?.effectiveAt ?? null,
-      haircutBp,
+      haircutBp: terms?.haircutBp ?? p.skuHaircutBp,
     };
   });
-  const collateralValueFen = weighted / BASIS_POINTS;
+  const { collateralValueFen, missingPrices } = valued;
   const outstandingFen = line.outstandingFen;
-  const missingPrices = [...missing].sort();
-  const coverageBp = missingPrices.length || outstandingFen === 0n ? null : Number((collateralValueFen * BASIS_POINTS) / outstandingFen);
+  const coverageBp = coverageOf(collateralValueFen, outstandingFen, missingPrices);
 
   let status: CoverageStatus;
   if (missingPrices.length) status = 'price_missing';
@@ -105,6 +103,27 @@ export async function computeCoverage(db: DbOrTx, creditLineId: string, now: Dat
     status,
     lots,
   };
+}
+
+/**
+ * The valuation both the live check and the night run use: Σ counted quantity × price ×
+ * (1 − haircut), rounded down once at the end. A price older than maxAgeMs at `at` is
+ * missing, and a missing price values nothing (the caller must fail closed on it).
+ */
+export function valueCollateral(lots: { skuId: string; skuCode: string; countedQuantity: number; haircutBp: number }[], prices: Map<string, { priceFen: Fen; effectiveAt: Date }>, at: Date, maxAgeMs: number) {
+  const missing = new Set<string>();
+  let weighted = 0n; // Σ quantity × price × (10000 − haircut), divided once at the end
+  for (const lot of lots) {
+    const price = prices.get(lot.skuId);
+    if (!price || at.getTime() - price.effectiveAt.getTime() > maxAgeMs) missing.add(lot.skuCode);
+    else weighted += BigInt(lot.countedQuantity) * price.priceFen * (BASIS_POINTS - BigInt(lot.haircutBp));
+  }
+  return { collateralValueFen: weighted / BASIS_POINTS, missingPrices: [...missing].sort(), counted: lots.map((l) => l.countedQuantity) };
+}
+
+/** Coverage in basis points, rounded down; null when nothing is outstanding or a price is missing. */
+export function coverageOf(collateralValueFen: Fen, outstandingFen: Fen, missingPrices: string[]): number | null {
+  return missingPrices.length || outstandingFen <= 0n ? null : Number((collateralValueFen * BASIS_POINTS) / outstandingFen);
 }
 
 /** The bank and the supplier of a line see its coverage. */

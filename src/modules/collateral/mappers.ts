@@ -101,16 +101,3 @@ export const toQuarantine = (q: typeof quarantine.$inferSelect) => ({
   receivedAt: q.receivedAt.toISOString(),
 });
 
-export const toSignal = (s: typeof signals.$inferSelect) => ({
-  id: s.id,
-  rule: s.rule,
-  subjectType: s.subjectType,
-  subjectId: s.subjectId,
-  bankOrganizationId: s.bankOrganizationId,
-  severity: s.severity,
-  status: s.status,
-  evidence: s.evidence as Record<string, unknown>,
-  occurrences: s.occurrences,
-  firstSeenAt: s.firstSeenAt.toISOString(),
-  lastSeenAt: s.lastSeenAt.toISOString(),
-});

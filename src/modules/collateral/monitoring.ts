@@ -4,8 +4,8 @@ import { afterCursor } from '../../db/keyset';
 import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
 import { decodeCursor, pageOf } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
-import { toQuarantine, toSignal } from './mappers';
-import { listQuarantineInput, listSignalsInput } from './schemas';
+import { toQuarantine } from './mappers';
+import { listQuarantineInput } from './schemas';
 
 /**
  * Messages ingestion refused, with why. The warehouse operator sees its warehouses'; a bank
@@ -29,17 +29,4 @@ export async function listQuarantine({ ctx, input }: { ctx: Ctx; input: unknown 
   if (q.reason) where.push(eq(quarantine.reason, q.reason));
   const rows = await ctx.db.select().from(quarantine).where(and(...where)).orderBy(asc(quarantine.receivedAt), asc(quarantine.id)).limit(q.limit + 1);
   return pageOf(rows.map((r) => ({ ...r, createdAt: r.receivedAt })), q.limit, toQuarantine);
-}
-
-/** Signals raised so far: a bank sees its own, the platform all. Paged by first sighting, which never moves. */
-export async function listSignals({ ctx, input }: { ctx: Ctx; input: unknown }) {
-  requireRole(ctx, ['credit_officer', 'risk_officer', 'platform_admin']);
-  const q = parseInput(listSignalsInput, input, 'query');
-  const where: (SQL | undefined)[] = [afterCursor(signals.firstSeenAt, signals.id, decodeCursor(q.cursor))];
-  if (ctx.actor.type === 'user' && !isPlatformWide(ctx.actor)) where.push(eq(signals.bankOrganizationId, ctx.actor.organizationId));
-  if (q.rule) where.push(eq(signals.rule, q.rule));
-  if (q.status) where.push(eq(signals.status, q.status));
-  if (q.subjectId) where.push(eq(signals.subjectId, q.subjectId));
-  const rows = await ctx.db.select().from(signals).where(and(...where)).orderBy(asc(signals.firstSeenAt), asc(signals.id)).limit(q.limit + 1);
-  return pageOf(rows.map((r) => ({ ...r, createdAt: r.firstSeenAt })), q.limit, toSignal);
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
-import { collateralTerms, pledgeLots, pledges, pledgeTags, releaseOrders, skus, warehouses } from '../../db/schema';
+import { collateralTerms, creditLines, financingEvents, pledgeLots, pledges, pledgeTags, releaseOrders, skus, warehouses } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { afterCursor } from '../../db/keyset';
@@ -126,12 +126,33 @@ export async function createPledge({ ctx, input }: { ctx: Ctx; input: unknown })
       return out;
     });
   } catch (e) {
-    if (isUniqueViolation(e, 'pledge_lots_active_lot_uq') || isUniqueViolation(e, 'pledge_tags_active_uq')) {
-      // Lost a race: the winner has committed by now, so its pledge can be named (to its bank).
-      throw alreadyPledged(ctx, await findConflicts(ctx.db, data.warehouseId, lotCodes, tagIds));
-    }
-    throw e;
+    // Lost a race: the winner has committed by now, so its pledge can be named (to its bank).
+    const refusal = isUniqueViolation(e, 'pledge_lots_active_lot_uq') || isUniqueViolation(e, 'pledge_tags_active_uq') ? alreadyPledged(ctx, await findConflicts(ctx.db, data.warehouseId, lotCodes, tagIds)) : e;
+    if (refusal instanceof AppError && refusal.extra?.conflicts) await recordDoublePledgeAttempt(ctx, data.creditLineId, data.warehouseId, refusal.extra.conflicts);
+    throw refusal;
   }
+}
+
+/**
+ * Stores a refused double-pledge attempt (重复质押) for the repeated-refusals rule, in its own
+ * statement: the refusal rolled the pledge back. Only attempts on a line the caller may use count.
+ */
+async function recordDoublePledgeAttempt(ctx: Ctx, creditLineId: string, warehouseId: string, conflicts: unknown) {
+  const [line] = await ctx.db.select().from(creditLines).where(eq(creditLines.id, creditLineId));
+  if (!line) return;
+  await ctx.db
+    .insert(financingEvents)
+    .values({
+      type: 'double_pledge_refused',
+      bankOrganizationId: line.bankOrganizationId,
+      supplierOrganizationId: line.supplierOrganizationId,
+      subjectType: 'credit_line',
+      subjectId: line.id,
+      data: { creditLineId: line.id, warehouseId, conflicts, requestId: ctx.requestId },
+      dedupeKey: `double_pledge:${ctx.requestId}`,
+      occurredAt: ctx.clock.now(),
+    })
+    .onConflictDoNothing();
 }
 
 export async function listPledges({ ctx, input }: { ctx: Ctx; input: unknown }) {

@@ -3,7 +3,7 @@ import { creditLines, devices, pledgeLots, pledges, releaseOrders, skus, telemet
 import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
 import { computeCoverage } from './coverage';
-import { outsideTolerance } from '../warnings/rules';
+import { coverageBelowLines, outsideTolerance, priceMissingOrStale } from '../warnings/rules';
 import { raiseSignal } from '../warnings/signals';
 
 type Event = typeof telemetryEvents.$inferSelect;
@@ -62,11 +62,14 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
     if (movedLot && (event.signedQuantity ?? 0) < 0) {
       const quantity = -event.signedQuantity!;
       if (!(await consumeRelease(tx, movedLot.pledge.id, event, quantity))) {
+        // Kept on the event: the night run counts T's unauthorized outbounds from here.
+        await tx.update(telemetryEvents).set({ unauthorizedPledgeId: movedLot.pledge.id }).where(and(eq(telemetryEvents.deviceId, event.deviceId), eq(telemetryEvents.seq, event.seq)));
         await raiseSignal(tx, now, {
           rule: 'unauthorized_outbound',
           subjectType: 'pledge',
           subjectId: movedLot.pledge.id,
           bankOrganizationId: movedLot.pledge.bankOrganizationId,
+          creditLineId: movedLot.pledge.creditLineId,
           severity: 'red',
           evidence: { ...evidenceBase, lotCode: event.lotCode, quantity, message: `${quantity} ${movedLot.sku.unit} of pledged lot ${event.lotCode} left with no matching release order (非法转移)` },
         });
@@ -84,6 +87,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
           subjectType: 'pledge',
           subjectId: pledge.id,
           bankOrganizationId: pledge.bankOrganizationId,
+          creditLineId: pledge.creditLineId,
           severity: body.type === 'tamper' || body.type === 'geofence' ? 'red' : 'orange',
           evidence: { ...evidenceBase, alarm: body.type, detail: body.detail ?? null, deviceName: device?.name ?? null },
         });
@@ -119,6 +123,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
             subjectType: 'pledge',
             subjectId: hit.pledge.id,
             bankOrganizationId: hit.pledge.bankOrganizationId,
+            creditLineId: hit.pledge.creditLineId,
             severity: sensed < booked ? 'red' : 'orange',
             evidence: { ...evidenceBase, lotCode: item.lotCode, bookedQuantity: booked, sensedQuantity: sensed, toleranceBp: hit.sku.toleranceBp, grossGrams: item.grams, nominalUnitWeightGrams: hit.sku.nominalUnitWeightGrams },
           });
@@ -169,6 +174,7 @@ export async function checkSilentDevices(db: DbOrTx, clock: Clock): Promise<numb
         subjectType: 'pledge',
         subjectId: pledge.id,
         bankOrganizationId: pledge.bankOrganizationId,
+        creditLineId: pledge.creditLineId,
         severity: 'orange',
         evidence: { deviceId: d.id, name: d.name, lastSeenAt: d.last_seen_at, warehouseId: d.warehouse_id },
       });
@@ -183,8 +189,8 @@ export async function checkSilentDevices(db: DbOrTx, clock: Clock): Promise<numb
  */
 export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: string): Promise<string | null> {
   const coverage = await computeCoverage(db, creditLineId, clock.now());
-  const rule =
-    coverage.status === 'liquidation' ? 'coverage_below_liquidation' : coverage.status === 'warning' ? 'coverage_below_warning' : coverage.status === 'price_missing' && coverage.outstandingFen > 0n ? 'collateral_price_missing' : null;
+  // The catalogue's rule ids: the night run refreshes the same signal instead of adding a second one.
+  const rule = coverage.status === 'liquidation' || coverage.status === 'warning' ? coverageBelowLines.id : coverage.status === 'price_missing' && coverage.outstandingFen > 0n ? priceMissingOrStale.id : null;
   if (!rule) return null;
   const [line] = await db.select({ bank: creditLines.bankOrganizationId }).from(creditLines).where(eq(creditLines.id, creditLineId));
   await raiseSignal(db, clock.now(), {
@@ -192,8 +198,10 @@ export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: 
     subjectType: 'credit_line',
     subjectId: creditLineId,
     bankOrganizationId: line?.bank ?? null,
-    severity: rule === 'coverage_below_warning' ? 'orange' : 'red',
+    creditLineId,
+    severity: coverage.status === 'warning' ? 'orange' : 'red',
     evidence: {
+      line: coverage.status,
       coverageBp: coverage.coverageBp,
       warningLineBp: coverage.warningLineBp,
       liquidationLineBp: coverage.liquidationLineBp,

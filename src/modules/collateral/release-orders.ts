@@ -1,5 +1,5 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { pledgeLots, pledges, releaseOrders } from '../../db/schema';
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { creditLines, pledgeLots, pledges, releaseOrders, signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { afterCursor } from '../../db/keyset';
 import { type Ctx, requireRole } from '../../lib/context';
@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../lib/errors';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
 import { recordAudit } from '../audit/record-audit';
+import { policyOf } from '../warnings/policies';
 import { actorName, loadVisiblePledge, pledgeScope, requireOwnBank } from './access';
 import { releaseOrderStatus, toReleaseOrder } from './mappers';
 import { createReleaseOrderInput, reasonInput } from './schemas';
@@ -30,6 +31,7 @@ export async function createReleaseOrder({ ctx, input }: { ctx: Ctx; input: { pl
     const pledge = await loadVisiblePledge(ctx, input.pledgeId, tx, true);
     requireOwnBank(ctx, pledge.bankOrganizationId, 'pledge');
     if (pledge.status !== 'active') throw new AppError('conflict', `The pledge is ${pledge.status}; nothing is left to release`, { extra: { currentStatus: pledge.status } });
+    await refuseWhileRed(tx, pledge);
     const [lot] = await tx.select().from(pledgeLots).where(and(eq(pledgeLots.pledgeId, pledge.id), eq(pledgeLots.lotCode, data.lotCode), eq(pledgeLots.active, true)));
     if (!lot) throw new AppError('validation_failed', `body/lotCode: ${data.lotCode} is not a lot of this pledge`, { errors: [{ path: 'body/lotCode', message: 'not a lot of this pledge' }] });
     const [usage] = await tx
@@ -54,6 +56,39 @@ export async function createReleaseOrder({ ctx, input }: { ctx: Ctx; input: { pl
     await recordAudit(tx, ctx, { organizationId: pledge.bankOrganizationId, action: 'release_order.created', subjectType: 'release_order', subjectId: row!.id, data: { before: null, after: out } });
     return out;
   });
+}
+
+/**
+ * When the program's policy blocks releases on red (blockReleaseOnRed), no goods are let out
+ * while a red signal is open or acknowledged on the pledge or on its credit line; resolving
+ * (or marking false positive) the signal lifts the block.
+ */
+async function refuseWhileRed(tx: DbOrTx, pledge: typeof pledges.$inferSelect) {
+  const [line] = await tx.select({ programId: creditLines.programId }).from(creditLines).where(eq(creditLines.id, pledge.creditLineId));
+  if (!line || !(await policyOf(tx, line.programId)).blockReleaseOnRed) return;
+  const blocking = await tx
+    .select({ id: signals.id, rule: signals.rule })
+    .from(signals)
+    .where(
+      and(
+        eq(signals.bankOrganizationId, pledge.bankOrganizationId),
+        eq(signals.severity, 'red'),
+        inArray(signals.status, ['open', 'acknowledged']),
+        or(
+          and(eq(signals.subjectType, 'pledge'), eq(signals.subjectId, pledge.id)),
+          eq(signals.creditLineId, pledge.creditLineId),
+          and(eq(signals.subjectType, 'credit_line'), eq(signals.subjectId, pledge.creditLineId)),
+        ),
+      ),
+    )
+    .orderBy(asc(signals.firstSeenAt), asc(signals.id));
+  if (!blocking.length) return;
+  const signalIds = blocking.map((s) => s.id);
+  throw new AppError(
+    'conflict',
+    `Release orders are blocked while red signals are open on this pledge or its credit line (${blocking.map((s) => `${s.rule} ${s.id}`).join(', ')}); the program's policy blocks releases on red until they are resolved`,
+    { extra: { signalIds } },
+  );
 }
 
 export async function listReleaseOrders({ ctx, input }: { ctx: Ctx; input: { pledgeId: string } & Record<string, unknown> }) {

@@ -6,7 +6,7 @@ import { pageQuerySchema } from '../../lib/pagination';
 import { idParam } from '../parties/schemas';
 import { getCollateralTerms, setCollateralTerms } from './collateral-terms';
 import { getCoverage } from './coverage';
-import { listQuarantine, listSignals } from './monitoring';
+import { listQuarantine } from './monitoring';
 import { createPledge, getPledge, listPledges, releasePledge } from './pledges';
 import { listMovements, listMovementsInput, movementPage } from './movements';
 import { getPledgePositions, getWarehousePositions } from './positions';
@@ -22,7 +22,6 @@ import {
   createWarehouseInput,
   listPledgesInput,
   listQuarantineInput,
-  listSignalsInput,
   pledgeOutput,
   pledgePage,
   pledgePositionsOutput,
@@ -35,7 +34,6 @@ import {
   releaseOrderOutput,
   releaseOrderPage,
   setZonesInput,
-  signalPage,
   skuOutput,
   skuPage,
   warehouseOutput,
@@ -173,10 +171,6 @@ export function registerCollateralRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps
   app.openapi(
     createRoute({ method: 'get', path: '/v1/quarantine', tags, summary: 'Device messages refused by ingestion, with why (warehouse operator, bank)', request: { query: listQuarantineInput }, responses: { 200: json(quarantinePage, 'A page'), ...errorResponses } }),
     async (c) => c.json(await listQuarantine({ ctx: ctxOf(c, deps), input: c.req.valid('query') }), 200),
-  );
-  app.openapi(
-    createRoute({ method: 'get', path: '/v1/signals', tags, summary: 'Risk signals raised so far (the bank’s own)', request: { query: listSignalsInput }, responses: { 200: json(signalPage, 'A page'), ...errorResponses } }),
-    async (c) => c.json(await listSignals({ ctx: ctxOf(c, deps), input: c.req.valid('query') }), 200),
   );
 
   app.openapi(

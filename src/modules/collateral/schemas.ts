@@ -265,21 +265,4 @@ export const quarantineOutput = z
   .openapi('QuarantinedMessage');
 export const quarantinePage = pageSchema(quarantineOutput).openapi('QuarantinePage');
 
-const signalStatus = z.enum(['open', 'acknowledged', 'resolved', 'false_positive']);
-export const listSignalsInput = pageQuerySchema.extend({ rule: z.string().max(100).optional(), status: signalStatus.optional(), subjectId: z.string().max(100).optional() });
-export const signalOutput = z
-  .object({
-    id: z.uuid(),
-    rule: z.string(),
-    subjectType: z.string(),
-    subjectId: z.string(),
-    bankOrganizationId: z.uuid().nullable(),
-    severity: z.enum(['red', 'orange', 'yellow']),
-    status: signalStatus,
-    evidence: z.record(z.string(), z.unknown()),
-    occurrences: z.number().int(),
-    firstSeenAt: z.iso.datetime(),
-    lastSeenAt: z.iso.datetime(),
-  })
-  .openapi('Signal');
-export const signalPage = pageSchema(signalOutput).openapi('SignalPage');
+

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { creditLineJournal, creditLines, financedInvoices, financingEvents, financingRequests, invoices, ledgerEntries, programs } from '../../db/schema';
+import { creditLineJournal, creditLines, financedInvoices, financingEvents, financingRequests, invoices, ledgerEntries, programs, signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { afterCursor } from '../../db/keyset';
@@ -277,14 +277,28 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
       }
 
       const program = locked.program;
-      const auto = program.autoApprovalThresholdFen > 0n && request.principalFen <= program.autoApprovalThresholdFen;
+      const withinThreshold = program.autoApprovalThresholdFen > 0n && request.principalFen <= program.autoApprovalThresholdFen;
+      // A red signal still open on the line means a person looks at the request, whatever its size.
+      const redSignals = withinThreshold ? await openRedSignalsOfLine(tx, locked.line) : [];
+      const auto = withinThreshold && redSignals.length === 0;
       const status: FinancingStatus = auto ? 'approved' : 'submitted';
+      const decisionReason = auto
+        ? `principal within the auto-approval threshold of ${formatYuan(program.autoApprovalThresholdFen)}`
+        : redSignals.length
+          ? `not auto-approved: red signal${redSignals.length === 1 ? '' : 's'} open on the credit line (${redSignals.map((s) => `${s.rule} ${s.id}`).join(', ')}); a credit officer decides`
+          : null;
       const [row] = await tx
         .update(financingRequests)
-        .set({ status, decidedBy: auto ? 'system:auto-approval' : null, decisionReason: auto ? `principal within the auto-approval threshold of ${formatYuan(program.autoApprovalThresholdFen)}` : null, updatedAt: ctx.clock.now() })
+        .set({ status, decidedBy: auto ? 'system:auto-approval' : null, decisionReason, updatedAt: ctx.clock.now() })
         .where(eq(financingRequests.id, request.id))
         .returning();
-      await recordAudit(tx, ctx, { organizationId: request.bankOrganizationId, action: auto ? 'financing.submitted_auto_approved' : 'financing.submitted', subjectType: 'financing_request', subjectId: request.id, data: { before: { status: request.status }, after: { status } } });
+      await recordAudit(tx, ctx, {
+        organizationId: request.bankOrganizationId,
+        action: auto ? 'financing.submitted_auto_approved' : 'financing.submitted',
+        subjectType: 'financing_request',
+        subjectId: request.id,
+        data: { before: { status: request.status }, after: { status }, ...(redSignals.length ? { autoApprovalWithheld: { reason: 'open_red_signals', signalIds: redSignals.map((s) => s.id) } } : {}) },
+      });
       return requestView(tx, row!);
     });
     if (expired) throw new AppError('conflict', 'The quote has expired; ask for a new one', { extra: { currentStatus: 'expired' } });
@@ -299,6 +313,23 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
     }
     throw e;
   }
+}
+
+/** Red signals open or acknowledged on a credit line (raised for it, or about it): they stop auto-approval. */
+async function openRedSignalsOfLine(tx: DbOrTx, line: Line) {
+  const creditLineId = line.id;
+  return tx
+    .select({ id: signals.id, rule: signals.rule })
+    .from(signals)
+    .where(
+      and(
+        eq(signals.bankOrganizationId, line.bankOrganizationId),
+        eq(signals.severity, 'red'),
+        inArray(signals.status, ['open', 'acknowledged']),
+        or(eq(signals.creditLineId, creditLineId), and(eq(signals.subjectType, 'credit_line'), eq(signals.subjectId, creditLineId))),
+      ),
+    )
+    .orderBy(asc(signals.firstSeenAt), asc(signals.id));
 }
 
 /** The receivables must still stand when money is promised or paid out (the ledger may have moved since). */

@@ -1,10 +1,14 @@
-import { and, asc, eq, gte, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { z } from '@hono/zod-openapi';
 import { signals } from '../../db/schema';
+import type { DbOrTx } from '../../db/client';
+import { afterCursor } from '../../db/keyset';
 import { addDays, businessDate, businessDayStart } from '../../lib/clock';
 import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
 import { notFound } from '../../lib/errors';
+import { decodeCursor, pageOf, pageQuerySchema, pageSchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
+import type { SignalRow } from './signals';
 
 export const digestInput = z.object({
   date: z.iso.date().optional().openapi({ description: 'Business day T (default: yesterday in BUSINESS_TZ)' }),
@@ -47,9 +51,113 @@ export async function morningDigest({ ctx, input }: { ctx: Ctx; input: unknown }
   return { format: 'text' as const, text: `${lines.join('\n')}\n` };
 }
 
-/** One signal of the caller's bank (for the live stream). */
-export async function getSignal({ ctx, input }: { ctx: Ctx; input: { signalId: string } }) {
-  const [row] = await ctx.db.select().from(signals).where(eq(signals.id, input.signalId));
+const signalStatuses = ['open', 'acknowledged', 'resolved', 'false_positive'] as const;
+const severities = ['red', 'orange', 'yellow'] as const;
+
+/** A signal as every endpoint shows it: list, get, the live stream and the answers to status changes. */
+export const signalOutput = z
+  .object({
+    id: z.uuid(),
+    rule: z.string(),
+    severity: z.enum(severities),
+    status: z.enum(signalStatuses),
+    subjectType: z.string(),
+    subjectId: z.string(),
+    bankOrganizationId: z.uuid().nullable(),
+    businessDate: z.string().nullable().openapi({ description: 'Business day the signal speaks of' }),
+    programId: z.uuid().nullable(),
+    creditLineId: z.uuid().nullable(),
+    linkedSignalId: z.uuid().nullable().openapi({ description: "1+N: the core enterprise's signal this one follows from" }),
+    assigneeUserId: z.uuid().nullable(),
+    evidence: z.record(z.string(), z.unknown()),
+    occurrences: z.number().int(),
+    firstSeenAt: z.iso.datetime(),
+    lastSeenAt: z.iso.datetime(),
+    statusNote: z.string().nullable(),
+    statusChangedBy: z.string().nullable(),
+    statusChangedAt: z.iso.datetime().nullable(),
+    proposal: z
+      .object({ resolution: z.enum(['resolved', 'false_positive']), proposedBy: z.string(), note: z.string().nullable(), proposedAt: z.iso.datetime() })
+      .nullable()
+      .openapi({ description: 'Maker-checker on red: the first officer\'s proposed resolution' }),
+    awaitingSecondOfficer: z.boolean().openapi({ description: 'A resolution was proposed and waits for a second risk officer to confirm it' }),
+    actions: z.array(z.object({ action: z.string(), at: z.string(), detail: z.unknown().optional() })).openapi({ description: 'What the platform did by itself (e.g. credit_line_frozen)' }),
+  })
+  .openapi('SignalView');
+export const signalViewPage = pageSchema(signalOutput).openapi('SignalViewPage');
+
+const open = (status: string) => status === 'open' || status === 'acknowledged';
+
+export function signalView(r: SignalRow): z.infer<typeof signalOutput> {
+  return {
+    id: r.id,
+    rule: r.rule,
+    severity: r.severity,
+    status: r.status,
+    subjectType: r.subjectType,
+    subjectId: r.subjectId,
+    bankOrganizationId: r.bankOrganizationId,
+    businessDate: r.businessDate,
+    programId: r.programId,
+    creditLineId: r.creditLineId,
+    linkedSignalId: r.linkedSignalId,
+    assigneeUserId: r.assigneeUserId,
+    evidence: r.evidence as Record<string, unknown>,
+    occurrences: r.occurrences,
+    firstSeenAt: r.firstSeenAt.toISOString(),
+    lastSeenAt: r.lastSeenAt.toISOString(),
+    statusNote: r.statusNote,
+    statusChangedBy: r.statusChangedBy,
+    statusChangedAt: r.statusChangedAt?.toISOString() ?? null,
+    proposal: r.proposedResolution && r.proposedBy && r.proposedAt ? { resolution: r.proposedResolution, proposedBy: r.proposedBy, note: r.proposedNote, proposedAt: r.proposedAt.toISOString() } : null,
+    awaitingSecondOfficer: !!r.proposedResolution && open(r.status),
+    actions: r.actions,
+  };
+}
+
+/** The caller's bank's signal (any, for the platform), or 404 — another bank's signal does not exist for it. */
+export async function loadVisibleSignal(ctx: Ctx, signalId: string, db: DbOrTx = ctx.db, lock = false): Promise<SignalRow> {
+  const q = db.select().from(signals).where(eq(signals.id, signalId));
+  const [row] = lock ? await q.for('update') : await q;
   if (!row || (ctx.actor.type === 'user' && !isPlatformWide(ctx.actor) && row.bankOrganizationId !== ctx.actor.organizationId)) throw notFound('Signal');
-  return { id: row.id, rule: row.rule, severity: row.severity, status: row.status, subjectType: row.subjectType, subjectId: row.subjectId, evidence: row.evidence, occurrences: row.occurrences, firstSeenAt: row.firstSeenAt.toISOString(), lastSeenAt: row.lastSeenAt.toISOString() };
+  return row;
+}
+
+/** One signal of the caller's bank. */
+export async function getSignal({ ctx, input }: { ctx: Ctx; input: { signalId: string } }) {
+  requireRole(ctx, ['risk_officer', 'credit_officer', 'platform_admin']);
+  return signalView(await loadVisibleSignal(ctx, input.signalId));
+}
+
+export const listSignalsInput = pageQuerySchema
+  .extend({
+    status: z.enum(signalStatuses).optional(),
+    severity: z.enum(severities).optional(),
+    rule: z.string().max(100).optional(),
+    businessDate: z.iso.date().optional(),
+    assigneeUserId: z.uuid().optional(),
+    subjectType: z.string().max(50).optional(),
+    subjectId: z.string().max(100).optional(),
+    creditLineId: z.uuid().optional(),
+    programId: z.uuid().optional(),
+  })
+  .openapi('ListSignalsQuery');
+
+/** Signals of the caller's bank (the platform: all), filtered; paged by first sighting, which never moves. */
+export async function listSignals({ ctx, input }: { ctx: Ctx; input: unknown }) {
+  requireRole(ctx, ['risk_officer', 'credit_officer', 'platform_admin']);
+  const q = parseInput(listSignalsInput, input, 'query');
+  const where: (SQL | undefined)[] = [afterCursor(signals.firstSeenAt, signals.id, decodeCursor(q.cursor))];
+  if (ctx.actor.type === 'user' && !isPlatformWide(ctx.actor)) where.push(eq(signals.bankOrganizationId, ctx.actor.organizationId));
+  if (q.status) where.push(eq(signals.status, q.status));
+  if (q.severity) where.push(eq(signals.severity, q.severity));
+  if (q.rule) where.push(eq(signals.rule, q.rule));
+  if (q.businessDate) where.push(eq(signals.businessDate, q.businessDate));
+  if (q.assigneeUserId) where.push(eq(signals.assigneeUserId, q.assigneeUserId));
+  if (q.subjectType) where.push(eq(signals.subjectType, q.subjectType));
+  if (q.subjectId) where.push(eq(signals.subjectId, q.subjectId));
+  if (q.creditLineId) where.push(eq(signals.creditLineId, q.creditLineId));
+  if (q.programId) where.push(eq(signals.programId, q.programId));
+  const rows = await ctx.db.select().from(signals).where(and(...where)).orderBy(asc(signals.firstSeenAt), asc(signals.id)).limit(q.limit + 1);
+  return pageOf(rows.map((r) => ({ ...r, createdAt: r.firstSeenAt })), q.limit, signalView);
 }

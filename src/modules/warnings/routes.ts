@@ -6,16 +6,38 @@ import { streamSSE } from 'hono/streaming';
 import { requireRole } from '../../lib/context';
 import { AppError } from '../../lib/errors';
 import { idParam } from '../parties/schemas';
-import { digestInput, getSignal, morningDigest } from './digest';
+import { digestInput, getSignal, listSignals, listSignalsInput, morningDigest, signalOutput, signalViewPage } from './digest';
 import { getWarningRun } from './t1-run';
 import type { SignalNotice } from './feed';
-import { acknowledgeInput, changeSignalStatus, resolveInput } from './signal-status';
+import { getWarningPolicy, listProgramRules, policyInput, ruleSettingInput, setProgramRule, setWarningPolicy } from './policies';
+import { acknowledgeInput, assignInput, assignSignal, changeSignalStatus, resolveInput } from './signal-status';
 import { createEndpointInput, createdEndpointOutput, createWebhookEndpoint, deliveryOutput, endpointOutput, listWebhookDeliveries, listWebhookEndpoints } from './webhooks';
 
 const tags = ['Warnings'];
-const signalStatusOutput = z
-  .object({ id: z.uuid(), rule: z.string(), severity: z.string(), status: z.string(), statusNote: z.string().nullable(), statusChangedBy: z.string().nullable(), statusChangedAt: z.iso.datetime() })
-  .openapi('SignalStatus');
+const signalId = idParam('signalId');
+const programId = idParam('programId');
+const ruleParams = z.object({
+  programId: z.uuid({ message: 'must be a UUID' }).openapi({ param: { name: 'programId', in: 'path' } }),
+  ruleId: z.string().min(1).max(100).openapi({ param: { name: 'ruleId', in: 'path' }, example: 'coverage_falling_fast' }),
+});
+type SignalP = { signalId: string };
+type ProgramP = { programId: string };
+
+const programRuleOutput = z
+  .object({
+    ruleId: z.string(),
+    nameZh: z.string(),
+    nameEn: z.string(),
+    subjectType: z.string(),
+    defaultSeverity: z.enum(['red', 'orange', 'yellow']),
+    enabled: z.boolean(),
+    params: z.record(z.string(), z.unknown()).openapi({ description: 'Effective parameters (defaults filled in)' }),
+    parameterSchema: z.record(z.string(), z.unknown()).openapi({ description: 'JSON Schema of params' }),
+    overridden: z.boolean().openapi({ description: 'The program set this rule; otherwise the catalogue default applies' }),
+  })
+  .openapi('ProgramWarningRule');
+const programRulesOutput = z.object({ programId: z.uuid(), rules: z.array(programRuleOutput) }).openapi('ProgramWarningRules');
+const policyOutput = z.object({ programId: z.uuid(), freezeLineOnRed: z.boolean(), blockReleaseOnRed: z.boolean(), makerCheckerOnRed: z.boolean() }).openapi('ProgramWarningPolicy');
 
 const runOutput = z
   .object({ id: z.uuid(), businessDate: z.string(), trigger: z.string(), status: z.string(), chunksTotal: z.number().int(), chunksDone: z.number().int(), subjectsEvaluated: z.number().int(), signalsRaised: z.number().int(), failures: z.number().int(), startedAt: z.iso.datetime(), finishedAt: z.iso.datetime().nullable() })
@@ -89,15 +111,68 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     },
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/signals/{signalId}/acknowledge', tags, summary: 'Acknowledge a signal (risk officer), with a note', request: { params: idParam('signalId'), headers: idempotencyHeader, body: jsonBody(acknowledgeInput) }, responses: { 200: json(signalStatusOutput, 'Acknowledged'), ...writeErrorResponses } }),
-    async (c) => c.json(await changeSignalStatus({ ctx: ctxOf(c, deps), input: { signalId: (c.req.valid('param') as { signalId: string }).signalId, to: 'acknowledged', body: c.req.valid('json') } }), 200),
+    createRoute({ method: 'get', path: '/v1/signals', tags, summary: "Signals of your bank (platform: all), filtered, oldest first; cursor-paged", request: { query: listSignalsInput }, responses: { 200: json(signalViewPage, 'A page'), ...errorResponses } }),
+    async (c) => c.json(await listSignals({ ctx: ctxOf(c, deps), input: c.req.valid('query') }), 200),
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/signals/{signalId}/resolve', tags, summary: 'Resolve a signal, or mark it a false positive (risk officer), with a note', request: { params: idParam('signalId'), headers: idempotencyHeader, body: jsonBody(resolveInput) }, responses: { 200: json(signalStatusOutput, 'Resolved'), ...writeErrorResponses } }),
+    createRoute({ method: 'get', path: '/v1/signals/{signalId}', tags, summary: 'One signal: status, assignee, maker-checker proposal, automatic actions', request: { params: signalId }, responses: { 200: json(signalOutput, 'The signal'), ...errorResponses } }),
+    async (c) => c.json(await getSignal({ ctx: ctxOf(c, deps), input: c.req.valid('param') as SignalP }), 200),
+  );
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/signals/{signalId}/acknowledge', tags, summary: 'Acknowledge a signal (risk officer), with a note', request: { params: signalId, headers: idempotencyHeader, body: jsonBody(acknowledgeInput) }, responses: { 200: json(signalOutput, 'Acknowledged'), ...writeErrorResponses } }),
+    async (c) => c.json((await changeSignalStatus({ ctx: ctxOf(c, deps), input: { signalId: (c.req.valid('param') as SignalP).signalId, to: 'acknowledged', body: c.req.valid('json') } })).signal, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/signals/{signalId}/resolve',
+      tags,
+      summary: 'Resolve a signal, or mark it a false positive (risk officer), with a note. Red signals of a program with makerCheckerOnRed take two officers: the first call proposes (202), a second officer confirms with the same resolution (200)',
+      request: { params: signalId, headers: idempotencyHeader, body: jsonBody(resolveInput) },
+      responses: { 200: json(signalOutput, 'Resolved'), 202: json(signalOutput, 'Proposed: awaits a second risk officer (awaitingSecondOfficer = true)'), ...writeErrorResponses },
+    }),
     async (c) => {
       const body = c.req.valid('json');
-      return c.json(await changeSignalStatus({ ctx: ctxOf(c, deps), input: { signalId: (c.req.valid('param') as { signalId: string }).signalId, to: body.resolution, body } }), 200);
+      const result = await changeSignalStatus({ ctx: ctxOf(c, deps), input: { signalId: (c.req.valid('param') as SignalP).signalId, to: body.resolution, body } });
+      return result.outcome === 'proposed' ? c.json(result.signal, 202) : c.json(result.signal, 200);
     },
+  );
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/signals/{signalId}/assign', tags, summary: "Assign a signal to an active risk officer of its bank, or unassign it (null); risk officer", request: { params: signalId, headers: idempotencyHeader, body: jsonBody(assignInput) }, responses: { 200: json(signalOutput, 'Assigned'), ...writeErrorResponses } }),
+    async (c) => c.json(await assignSignal({ ctx: ctxOf(c, deps), input: { signalId: (c.req.valid('param') as SignalP).signalId, body: c.req.valid('json') } }), 200),
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/programs/{programId}/warning-rules', tags, summary: 'The T+1 rule catalogue as this program runs it: on/off, parameters and their JSON Schema', request: { params: programId }, responses: { 200: json(programRulesOutput, 'The rules'), ...errorResponses } }),
+    async (c) => c.json(await listProgramRules({ ctx: ctxOf(c, deps), input: c.req.valid('param') as ProgramP }), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/programs/{programId}/warning-rules/{ruleId}',
+      tags,
+      summary: "Switch a rule on or off for the program and set its parameters (risk officer of the program's bank); applies from the next run",
+      request: { params: ruleParams, headers: idempotencyHeader, body: jsonBody(ruleSettingInput) },
+      responses: { 200: json(programRuleOutput, 'The rule as the program now runs it'), ...writeErrorResponses },
+    }),
+    async (c) => {
+      const p = c.req.valid('param') as { programId: string; ruleId: string };
+      return c.json(await setProgramRule({ ctx: ctxOf(c, deps), input: { programId: p.programId, ruleId: p.ruleId, body: c.req.valid('json') } }), 200);
+    },
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/programs/{programId}/warning-policy', tags, summary: "What the platform does by itself on a program's red signals, and whether closing one takes two officers", request: { params: programId }, responses: { 200: json(policyOutput, 'The policy'), ...errorResponses } }),
+    async (c) => c.json(await getWarningPolicy({ ctx: ctxOf(c, deps), input: c.req.valid('param') as ProgramP }), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/programs/{programId}/warning-policy',
+      tags,
+      summary: "Set the program's policy on red signals: freeze the line, block release orders, maker-checker (risk officer of the program's bank)",
+      request: { params: programId, headers: idempotencyHeader, body: jsonBody(policyInput) },
+      responses: { 200: json(policyOutput, 'The policy'), ...writeErrorResponses },
+    }),
+    async (c) => c.json(await setWarningPolicy({ ctx: ctxOf(c, deps), input: { programId: (c.req.valid('param') as ProgramP).programId, body: c.req.valid('json') } }), 200),
   );
   app.openapi(
     createRoute({ method: 'post', path: '/v1/webhook-endpoints', tags, summary: 'Register a bank endpoint for signals (Standard Webhooks); the secret is shown once', request: { headers: idempotencyHeader, body: jsonBody(createEndpointInput) }, responses: { 201: json(createdEndpointOutput, 'Created'), ...writeErrorResponses } }),

@@ -7,7 +7,12 @@ import { changeTypes, type ChangeType } from '../registry/diff';
  * so every threshold is unit-tested without a database. The nightly run gathers the facts.
  */
 export type Severity = 'red' | 'orange' | 'yellow';
-export type SubjectType = 'supplier' | 'pledge' | 'program' | 'core_enterprise' | 'credit_line' | 'device' | 'enterprise' | 'invoice';
+export type SubjectType = 'supplier' | 'pledge' | 'program' | 'core_enterprise' | 'credit_line' | 'enterprise' | 'invoice' | 'business_day';
+
+const SEVERITY_RANK: Record<Severity, number> = { red: 0, orange: 1, yellow: 2 };
+/** The worse of two severities: merged findings and refreshed signals never get milder. */
+export const worse = (a: Severity, b: Severity): Severity => (SEVERITY_RANK[a] <= SEVERITY_RANK[b] ? a : b);
+export const severityRank = (s: Severity) => SEVERITY_RANK[s];
 
 export interface Finding {
   severity: Severity;
@@ -24,6 +29,7 @@ export interface Rule<P extends z.ZodTypeAny, F> {
   evaluate(facts: F, params: z.output<P>): Finding | null;
 }
 
+export const MAX_REFUSAL_WINDOW_DAYS = 365;
 const rule = <P extends z.ZodTypeAny, F>(r: Rule<P, F>) => r;
 const bp = (max = 100_000) => z.number().int().min(0).max(max);
 
@@ -70,7 +76,7 @@ export const coverageNearBreach = rule({
 });
 
 export const unauthorizedOutbound = rule({
-  id: 'unauthorized_outbound_during_t',
+  id: 'unauthorized_outbound',
   nameZh: '无放货指令出库（非法转移）',
   nameEn: 'Outbound movements of pledged goods without a release order during T',
   subjectType: 'pledge',
@@ -79,17 +85,28 @@ export const unauthorizedOutbound = rule({
   evaluate: (f: { unauthorizedOutbounds: number; quantity: number }) => (f.unauthorizedOutbounds > 0 ? { severity: 'red', evidence: f } : null),
 });
 
-export const stockDiscrepancy = rule({
-  id: 'stock_discrepancy',
-  nameZh: '盘点/称重与账面不符',
-  nameEn: 'Stock count or weight off the book beyond tolerance',
+type DiscrepancyFacts = { bookedQuantity: number; sensedQuantity: number; toleranceBp: number; grossGrams?: number; nominalUnitWeightGrams?: number };
+/** Short goods are red (挪用/短少); more than booked is orange (a booking error, or goods swapped in: 以次充好). */
+const judgeDiscrepancy = (f: DiscrepancyFacts): Finding | null => (outsideTolerance(f) ? { severity: f.sensedQuantity < f.bookedQuantity ? 'red' : 'orange', evidence: f } : null);
+
+export const stockCountDiscrepancy = rule({
+  id: 'stock_count_discrepancy',
+  nameZh: '盘点数量与账面不符',
+  nameEn: 'Stock count off the book beyond tolerance',
   subjectType: 'pledge',
   defaultSeverity: 'red',
   params: z.object({}),
-  evaluate: (f: { bookedQuantity: number; sensedQuantity: number; toleranceBp: number; grossGrams?: number; nominalUnitWeightGrams?: number }) => {
-    if (!outsideTolerance(f)) return null;
-    return { severity: f.sensedQuantity < f.bookedQuantity ? 'red' : 'orange', evidence: f };
-  },
+  evaluate: (f: DiscrepancyFacts) => judgeDiscrepancy(f),
+});
+
+export const weightDiscrepancy = rule({
+  id: 'weight_discrepancy',
+  nameZh: '称重与账面不符',
+  nameEn: 'Weighed stock off the book beyond tolerance',
+  subjectType: 'pledge',
+  defaultSeverity: 'red',
+  params: z.object({}),
+  evaluate: (f: DiscrepancyFacts) => judgeDiscrepancy(f),
 });
 
 /**
@@ -108,7 +125,8 @@ export const deviceOffline = rule({
   id: 'device_offline',
   nameZh: '监管设备离线',
   nameEn: 'Device offline longer than N hours',
-  subjectType: 'device',
+  // Raised on each active pledge of the device's warehouse: those are what its silence leaves unwatched.
+  subjectType: 'pledge',
   defaultSeverity: 'orange',
   params: z.object({ maxSilentHours: z.number().min(0).max(720).default(6) }),
   evaluate: (f: { silentHours: number }, p) => (f.silentHours > p.maxSilentHours ? { severity: f.silentHours > p.maxSilentHours * 4 ? 'red' : 'orange', evidence: { ...f, maxSilentHours: p.maxSilentHours } } : null),
@@ -161,6 +179,35 @@ export const coreEnterprisePayingLate = rule({
   },
 });
 
+/** 1+N: every supplier financed under a core enterprise that pays late carries that risk on its own line. */
+export const coreEnterpriseLateLinked = rule({
+  id: 'core_enterprise_late_linked',
+  nameZh: '核心企业付款延迟（关联供应商）',
+  nameEn: 'Supplier financed under a core enterprise paying late',
+  subjectType: 'credit_line',
+  defaultSeverity: 'orange',
+  params: z.object({}),
+  evaluate: (f: { coreSeverity: Severity; coreEnterpriseOrganizationId: string; outstandingFen: bigint }) =>
+    f.outstandingFen > 0n ? { severity: f.coreSeverity, evidence: { coreEnterpriseOrganizationId: f.coreEnterpriseOrganizationId, outstandingFen: f.outstandingFen.toString() } } : null,
+});
+
+export const programUtilizationHigh = rule({
+  id: 'program_utilization_high',
+  nameZh: '项目额度使用率过高',
+  nameEn: 'Program limit utilization above X%',
+  subjectType: 'program',
+  defaultSeverity: 'yellow',
+  params: z.object({ maxUtilizationBp: bp(10_000).default(9_000) }),
+  evaluate: (f: { outstandingFen: bigint; limitFen: bigint }, p) => utilization(f, p.maxUtilizationBp),
+});
+
+/** outstanding / limit above the threshold, compared in integers (no rounding lets 90.004% pass as 90%). */
+function utilization(f: { outstandingFen: bigint; limitFen: bigint }, maxUtilizationBp: number): Finding | null {
+  if (f.limitFen <= 0n) return null;
+  const utilizationBp = Number((f.outstandingFen * 10_000n) / f.limitFen);
+  return f.outstandingFen * 10_000n > BigInt(maxUtilizationBp) * f.limitFen ? { severity: 'yellow', evidence: { outstandingFen: f.outstandingFen.toString(), limitFen: f.limitFen.toString(), utilizationBp, maxUtilizationBp } } : null;
+}
+
 export const lineUtilizationHigh = rule({
   id: 'line_utilization_high',
   nameZh: '授信额度使用率过高',
@@ -168,11 +215,7 @@ export const lineUtilizationHigh = rule({
   subjectType: 'credit_line',
   defaultSeverity: 'yellow',
   params: z.object({ maxUtilizationBp: bp(10_000).default(9_000) }),
-  evaluate: (f: { outstandingFen: bigint; limitFen: bigint }, p) => {
-    if (f.limitFen <= 0n) return null;
-    const utilizationBp = Number((f.outstandingFen * 10_000n) / f.limitFen);
-    return f.outstandingFen * 10_000n > BigInt(p.maxUtilizationBp) * f.limitFen ? { severity: 'yellow', evidence: { outstandingFen: f.outstandingFen.toString(), limitFen: f.limitFen.toString(), utilizationBp, maxUtilizationBp: p.maxUtilizationBp } } : null;
-  },
+  evaluate: (f: { outstandingFen: bigint; limitFen: bigint }, p) => utilization(f, p.maxUtilizationBp),
 });
 
 export const lineExpiringWithOutstanding = rule({
@@ -217,8 +260,20 @@ export const repeatedRefusals = rule({
   nameEn: 'Repeated refused attempts at duplicate financing or double pledging',
   subjectType: 'supplier',
   defaultSeverity: 'orange',
-  params: z.object({ minAttempts: z.number().int().min(1).default(2) }),
-  evaluate: (f: { refusedAttempts: number }, p) => (f.refusedAttempts >= p.minAttempts ? { severity: f.refusedAttempts >= p.minAttempts * 3 ? 'red' : 'orange', evidence: { ...f, minAttempts: p.minAttempts } } : null),
+  params: z.object({ minAttempts: z.number().int().min(1).default(2), windowDays: z.number().int().min(1).max(MAX_REFUSAL_WINDOW_DAYS).default(30) }),
+  /** refusedAttempts: within the window ending on T (the run counts them per window). */
+  evaluate: (f: { refusedAttempts: number }, p) => (f.refusedAttempts >= p.minAttempts ? { severity: f.refusedAttempts >= p.minAttempts * 3 ? 'red' : 'orange', evidence: { ...f, minAttempts: p.minAttempts, windowDays: p.windowDays } } : null),
+});
+
+/** A business day with no successful T+1 run: every bank was blind to that night's facts. */
+export const warningRunSkipped = rule({
+  id: 'warning_run_skipped',
+  nameZh: 'T+1预警批处理未执行',
+  nameEn: 'No successful T+1 run for a business day',
+  subjectType: 'business_day',
+  defaultSeverity: 'red',
+  params: z.object({}),
+  evaluate: (f: { businessDate: string; succeededRuns: number; lastRunStatus: string | null }) => (f.succeededRuns === 0 ? { severity: 'red', evidence: f } : null),
 });
 
 export const catalogue = [
@@ -226,17 +281,21 @@ export const catalogue = [
   coverageFallingFast,
   coverageNearBreach,
   unauthorizedOutbound,
-  stockDiscrepancy,
+  stockCountDiscrepancy,
+  weightDiscrepancy,
   deviceOffline,
   priceMissingOrStale,
   financedInvoiceOverdue,
   financedInvoiceCancelledOrDisputed,
   coreEnterprisePayingLate,
+  coreEnterpriseLateLinked,
   lineUtilizationHigh,
+  programUtilizationHigh,
   lineExpiringWithOutstanding,
   registryChange,
   registryDataStale,
   repeatedRefusals,
+  warningRunSkipped,
 ] as const;
 
 /** Parameters for a rule: its defaults overridden by a program's settings, validated. */

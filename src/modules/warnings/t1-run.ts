@@ -1,130 +1,157 @@
-import { and, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
-import { creditLines, financingEvents, programs, registryChangeEvents, registryFetchStatus, warningRuns } from '../../db/schema';
+import { and, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { organizations, signals, warningRunChunks, warningRuns } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
-import { addDays, businessDayStart, type Clock, daysBetween } from '../../lib/clock';
+import { addDays, businessDate, businessDayStart, type Clock } from '../../lib/clock';
 import { type Ctx, requireRole } from '../../lib/context';
 import { notFound } from '../../lib/errors';
-import type { ChangeType } from '../registry/diff';
-import { computeWatchList } from '../registry/watch-list';
-import { computeCoverage } from '../collateral/coverage';
+import { loadRunSettings, type RunSettings } from './policies';
+import { type Severity, warningRunSkipped } from './rules';
 import { raiseSignal } from './signals';
-import {
-  coverageBelowLines,
-  financedInvoiceCancelledOrDisputed,
-  type Finding,
-  lineExpiringWithOutstanding,
-  lineUtilizationHigh,
-  priceMissingOrStale,
-  registryChange,
-  registryDataStale,
-  ruleParams,
-  type Severity,
-} from './rules';
+import { type DayWindow, Findings, judges, type SubjectKind, subjectKinds, subjectsOfDay } from './t1-subjects';
 
 export const CHUNK_SIZE = 200;
-export type SubjectKind = 'credit_line' | 'enterprise' | 'invoice_event';
+export type { SubjectKind };
 
-/** Opens a run for business day T and splits its subjects into chunks of ids (the jobs' payloads). */
-export async function startWarningRun(db: DbOrTx, clock: Clock, input: { businessDate: string; trigger: 'schedule' | 'api' | 'cli'; timeZone: string }) {
-  const from = businessDayStart(input.businessDate, input.timeZone);
-  const to = businessDayStart(addDays(input.businessDate, 1), input.timeZone);
-  const lines = await db
-    .select({ id: creditLines.id })
-    .from(creditLines)
-    .where(or(inArray(creditLines.status, ['active', 'frozen']), sql`${creditLines.outstandingFen} > 0`));
-  const watched = (await computeWatchList(db)).map((w) => w.creditCode);
-  const events = await db.select({ id: financingEvents.id }).from(financingEvents).where(and(gte(financingEvents.occurredAt, from), lt(financingEvents.occurredAt, to)));
-  const chunks: { kind: SubjectKind; ids: string[] }[] = [];
-  const split = (kind: SubjectKind, ids: string[]) => {
-    for (let i = 0; i < ids.length; i += CHUNK_SIZE) chunks.push({ kind, ids: ids.slice(i, i + CHUNK_SIZE) });
-  };
-  split('credit_line', lines.map((l) => l.id));
-  split('enterprise', watched);
-  split('invoice_event', events.map((e) => e.id));
-  const [run] = await db
-    .insert(warningRuns)
-    .values({ businessDate: input.businessDate, trigger: input.trigger, status: chunks.length ? 'running' : 'succeeded', chunksTotal: chunks.length, startedAt: clock.now(), finishedAt: chunks.length ? null : clock.now() })
-    .returning();
-  return { run: run!, chunks };
+export function dayWindow(businessDate: string, timeZone: string): DayWindow {
+  return { businessDate, from: businessDayStart(businessDate, timeZone), to: businessDayStart(addDays(businessDate, 1), timeZone) };
+}
+
+export interface Chunk {
+  index: number;
+  kind: SubjectKind;
+  ids: string[];
 }
 
 /**
- * Evaluates one chunk of subjects for day T and raises (or refreshes) their signals. A
- * signal is one per rule, subject and bank while open, so re-running a day adds nothing new.
+ * Opens a run for business day T: copies the programs' rule settings (a change made later
+ * applies from the next run) and splits T's subjects into chunks of ids, the jobs' payloads.
  */
-export async function evaluateChunk(db: DbOrTx, clock: Clock, input: { runId: string; businessDate: string; timeZone: string; kind: SubjectKind; ids: string[] }) {
-  const endOfDay = businessDayStart(addDays(input.businessDate, 1), input.timeZone);
-  const from = businessDayStart(input.businessDate, input.timeZone);
+export async function startWarningRun(db: DbOrTx, clock: Clock, input: { businessDate: string; trigger: 'schedule' | 'api' | 'cli'; timeZone: string }) {
+  const day = dayWindow(input.businessDate, input.timeZone);
+  const subjects = await subjectsOfDay(db, day);
+  const chunks: Chunk[] = [];
+  for (const kind of subjectKinds) {
+    const list = subjects[kind];
+    for (let i = 0; i < list.length; i += CHUNK_SIZE) chunks.push({ index: chunks.length, kind, ids: list.slice(i, i + CHUNK_SIZE) });
+  }
+  const settings = await loadRunSettings(db);
   const now = clock.now();
-  let raised = 0;
-  const raise = async (rule: string, subjectType: string, subjectId: string, bank: string | null, f: Finding | null) => {
-    if (!f || !bank) return;
-    await raiseSignal(db, now, { rule, subjectType, subjectId, bankOrganizationId: bank, severity: f.severity, evidence: { ...f.evidence, businessDate: input.businessDate } });
-    raised++;
-  };
+  const [run] = await db
+    .insert(warningRuns)
+    .values({ businessDate: input.businessDate, trigger: input.trigger, settings, status: chunks.length ? 'running' : 'succeeded', chunksTotal: chunks.length, startedAt: now, finishedAt: chunks.length ? null : now })
+    .returning();
+  if (!chunks.length) await closeSkippedNight(db, clock, input.businessDate);
+  return { run: run!, chunks };
+}
 
-  if (input.kind === 'credit_line') {
-    for (const id of input.ids) {
-      const [line] = await db.select({ line: creditLines, program: programs }).from(creditLines).innerJoin(programs, eq(programs.id, creditLines.programId)).where(eq(creditLines.id, id));
-      if (!line) continue;
-      const bank = line.line.bankOrganizationId;
-      const coverage = await computeCoverage(db, id, endOfDay);
-      if (coverage.warningLineBp !== null && coverage.liquidationLineBp !== null && coverage.outstandingFen > 0n) {
-        await raise(coverageBelowLines.id, 'credit_line', id, bank, coverageBelowLines.evaluate({ coverageBp: coverage.coverageBp, warningLineBp: coverage.warningLineBp, liquidationLineBp: coverage.liquidationLineBp }, {}));
-      }
-      if (coverage.outstandingFen > 0n) await raise(priceMissingOrStale.id, 'credit_line', id, bank, priceMissingOrStale.evaluate({ missingSkus: coverage.missingPrices }, {}));
-      await raise(lineUtilizationHigh.id, 'credit_line', id, bank, lineUtilizationHigh.evaluate({ outstandingFen: line.line.outstandingFen, limitFen: line.line.limitFen }, ruleParams(lineUtilizationHigh)));
-      await raise(
-        lineExpiringWithOutstanding.id,
-        'credit_line',
-        id,
-        bank,
-        lineExpiringWithOutstanding.evaluate({ daysToExpiry: daysBetween(input.businessDate, line.line.expiresOn), outstandingFen: line.line.outstandingFen }, ruleParams(lineExpiringWithOutstanding)),
-      );
-    }
+export interface ChunkResult {
+  /** False when this chunk had already been done (a retried job after a crash): nothing was raised again. */
+  evaluated: boolean;
+  raised: { rule: string; severity: Severity; created: boolean }[];
+  /** The run, when this chunk was its last one. */
+  finishedRun: RunView | null;
+}
+
+/**
+ * Evaluates one chunk of subjects for day T and raises (or refreshes) their signals, all in
+ * one transaction with the chunk's completion row: a worker killed mid-chunk leaves nothing
+ * behind and the retried job does it whole; a chunk done once is never counted twice.
+ */
+export async function evaluateChunk(db: DbOrTx, clock: Clock, input: { runId: string; businessDate: string; timeZone: string; chunkIndex: number; kind: SubjectKind; ids: string[] }): Promise<ChunkResult> {
+  const day = dayWindow(input.businessDate, input.timeZone);
+  return db.transaction(async (tx) => {
+    const [run] = await tx.select({ settings: warningRuns.settings, status: warningRuns.status }).from(warningRuns).where(eq(warningRuns.id, input.runId));
+    if (!run) throw notFound('Warning run');
+    const claimed = await tx
+      .insert(warningRunChunks)
+      .values({ runId: input.runId, chunkIndex: input.chunkIndex, kind: input.kind, subjects: input.ids.length, signals: 0, finishedAt: clock.now() })
+      .onConflictDoNothing()
+      .returning();
+    if (!claimed.length) return { evaluated: false, raised: [], finishedRun: null };
+
+    const findings = new Findings();
+    await judges[input.kind]({ db: tx, day, settings: run.settings as RunSettings, findings }, input.ids);
+    const raised = await raiseFindings(tx, clock.now(), day.businessDate, findings);
+
+    await tx.update(warningRunChunks).set({ signals: raised.length }).where(and(eq(warningRunChunks.runId, input.runId), eq(warningRunChunks.chunkIndex, input.chunkIndex)));
+    const finishedRun = await countChunk(tx, clock, input.runId, { subjects: input.ids.length, signals: raised.length, failed: false });
+    return { evaluated: true, raised, finishedRun };
+  });
+}
+
+/**
+ * Raises a chunk's findings in key order (two chunks touching the same signals lock them in
+ * the same order, never a deadlock); findings linked to another (1+N) go after it.
+ */
+async function raiseFindings(tx: DbOrTx, at: Date, businessDate: string, findings: Findings) {
+  const entries = [...findings.byKey.entries()].sort(([a, pa], [b, pb]) => Number(!!pa.linkedTo) - Number(!!pb.linkedTo) || (a < b ? -1 : a > b ? 1 : 0));
+  const idOf = new Map<string, string>();
+  const raised: ChunkResult['raised'] = [];
+  for (const [key, p] of entries) {
+    const signal = await raiseSignal(tx, at, {
+      rule: p.rule,
+      subjectType: p.subjectType,
+      subjectId: p.subjectId,
+      bankOrganizationId: p.bank,
+      severity: p.finding.severity,
+      evidence: { ...p.finding.evidence, businessDate },
+      businessDate,
+      programId: p.programId,
+      creditLineId: p.creditLineId,
+      linkedSignalId: p.linkedTo ? (idOf.get(p.linkedTo) ?? null) : null,
+    });
+    idOf.set(key, signal.id);
+    raised.push({ rule: p.rule, severity: p.finding.severity, created: signal.created });
   }
+  return raised;
+}
 
-  if (input.kind === 'enterprise') {
-    const watch = new Map((await computeWatchList(db)).map((w) => [w.creditCode, w.bankOrganizationIds]));
-    const events = await db
-      .select()
-      .from(registryChangeEvents)
-      .where(and(inArray(registryChangeEvents.creditCode, input.ids), gte(registryChangeEvents.detectedAt, from), lt(registryChangeEvents.detectedAt, endOfDay)));
-    for (const e of events) {
-      const finding = registryChange.evaluate({ type: e.type as ChangeType, severityHint: e.severity as Severity, detail: { before: e.before, after: e.after, detail: e.detail, fromVersion: e.fromVersion, toVersion: e.toVersion } }, ruleParams(registryChange));
-      for (const bank of watch.get(e.creditCode) ?? []) await raise(`registry_${e.type}`, 'enterprise', `${e.creditCode}:${e.toVersion}:${e.itemKey}`, bank, finding);
-    }
-    const fetched = await db.select().from(registryFetchStatus).where(inArray(registryFetchStatus.creditCode, input.ids));
-    for (const code of input.ids) {
-      const last = fetched.map((f) => f.lastSuccessAt).filter((d): d is Date => !!d).sort((a, b) => b.getTime() - a.getTime())[0];
-      const daysSinceSuccess = last ? Math.floor((endOfDay.getTime() - last.getTime()) / 86_400_000) : null;
-      for (const bank of watch.get(code) ?? []) await raise(registryDataStale.id, 'enterprise', code, bank, registryDataStale.evaluate({ daysSinceSuccess }, ruleParams(registryDataStale)));
-    }
-  }
-
-  if (input.kind === 'invoice_event') {
-    const events = await db.select().from(financingEvents).where(inArray(financingEvents.id, input.ids));
-    for (const e of events) {
-      if (e.type === 'duplicate_financing_refused') continue; // counted per supplier by the repeated-refusals rule
-      const finding = financedInvoiceCancelledOrDisputed.evaluate({ event: e.type as 'financed_invoice_cancelled' | 'financed_invoice_disputed' | 'financed_invoice_impaired' }, {});
-      await raise(financedInvoiceCancelledOrDisputed.id, 'invoice', e.subjectId, e.bankOrganizationId, finding ? { ...finding, evidence: { ...finding.evidence, ...(e.data as object) } } : null);
-    }
-  }
-
-  await db.execute(sql`
+/** Counts a chunk (done or failed for good) and closes the run with its last chunk. */
+async function countChunk(db: DbOrTx, clock: Clock, runId: string, c: { subjects: number; signals: number; failed: boolean }): Promise<RunView | null> {
+  const now = clock.now().toISOString();
+  const [row] = await db.execute<{ status: string }>(sql`
     update warning_runs set
-      chunks_done = chunks_done + 1, subjects_evaluated = subjects_evaluated + ${input.ids.length}, signals_raised = signals_raised + ${raised},
-      status = case when chunks_done + 1 >= chunks_total then 'succeeded' else status end,
-      finished_at = case when chunks_done + 1 >= chunks_total then ${now.toISOString()}::timestamptz else finished_at end
-    where id = ${input.runId}`);
-  return { raised };
+      chunks_done = chunks_done + ${c.failed ? 0 : 1},
+      chunks_failed = chunks_failed + ${c.failed ? 1 : 0},
+      failures = failures + ${c.failed ? 1 : 0},
+      subjects_evaluated = subjects_evaluated + ${c.subjects},
+      signals_raised = signals_raised + ${c.signals},
+      status = case when chunks_done + chunks_failed + 1 >= chunks_total then (case when chunks_failed + ${c.failed ? 1 : 0} > 0 then 'failed' else 'succeeded' end) else status end,
+      finished_at = case when chunks_done + chunks_failed + 1 >= chunks_total then ${now}::timestamptz else finished_at end
+    where id = ${runId}
+    returning status`);
+  if (!row || row.status === 'running') return null;
+  const [finished] = await db.select().from(warningRuns).where(eq(warningRuns.id, runId));
+  if (finished!.status === 'succeeded') await closeSkippedNight(db, clock, finished!.businessDate);
+  return toRun(finished!);
 }
 
-export async function recordChunkFailure(db: DbOrTx, runId: string) {
-  await db.update(warningRuns).set({ failures: sql`${warningRuns.failures} + 1` }).where(eq(warningRuns.id, runId));
+/** A chunk that failed on its last attempt: counted, so the run ends (as failed) instead of running forever. */
+export async function recordChunkFailure(db: DbOrTx, clock: Clock, input: { runId: string; chunkIndex: number; kind: SubjectKind }): Promise<RunView | null> {
+  return db.transaction(async (tx) => {
+    // signals = -1 marks the chunk as failed for good; it holds the place so a late retry cannot count it again.
+    const claimed = await tx.insert(warningRunChunks).values({ runId: input.runId, chunkIndex: input.chunkIndex, kind: input.kind, subjects: 0, signals: -1, finishedAt: clock.now() }).onConflictDoNothing().returning();
+    if (!claimed.length) return null;
+    return countChunk(tx, clock, input.runId, { subjects: 0, signals: 0, failed: true });
+  });
 }
 
-const toRun = (r: typeof warningRuns.$inferSelect) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt?.toISOString() ?? null });
+export type RunView = ReturnType<typeof toRun>;
+const toRun = (r: typeof warningRuns.$inferSelect) => ({
+  id: r.id,
+  businessDate: r.businessDate,
+  trigger: r.trigger,
+  status: r.status,
+  chunksTotal: r.chunksTotal,
+  chunksDone: r.chunksDone,
+  chunksFailed: r.chunksFailed,
+  subjectsEvaluated: r.subjectsEvaluated,
+  signalsRaised: r.signalsRaised,
+  failures: r.failures,
+  startedAt: r.startedAt.toISOString(),
+  finishedAt: r.finishedAt?.toISOString() ?? null,
+  durationMs: r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
+});
 
 /** A run and its progress (platform admins and risk officers; runs cover every bank). */
 export async function getWarningRun({ ctx, input }: { ctx: Ctx; input: { runId: string } }) {
@@ -139,9 +166,51 @@ export async function runDayInProcess(db: DbOrTx, clock: Clock, input: { busines
   const { run, chunks } = await startWarningRun(db, clock, { businessDate: input.businessDate, trigger: 'cli', timeZone: input.timeZone });
   let done = 0;
   for (const c of chunks) {
-    await evaluateChunk(db, clock, { runId: run.id, businessDate: input.businessDate, timeZone: input.timeZone, kind: c.kind, ids: c.ids });
+    await evaluateChunk(db, clock, { runId: run.id, businessDate: input.businessDate, timeZone: input.timeZone, chunkIndex: c.index, kind: c.kind, ids: c.ids });
     input.onProgress?.(++done, chunks.length);
   }
   const [finished] = await db.select().from(warningRuns).where(eq(warningRuns.id, run.id));
   return toRun(finished!);
+}
+
+/** How far back a skipped night is looked for: older gaps were signalled when they were recent. */
+export const SKIPPED_NIGHT_LOOKBACK_DAYS = 7;
+
+/**
+ * A business day with no successful run (none started, or every run failed) is itself a
+ * red signal to every bank: for that night nobody looked. Days before the first successful
+ * run ever are not gaps (a new installation). Checked for the days up to `lastDay`.
+ */
+export async function checkSkippedNights(db: DbOrTx, clock: Clock, input: { lastDay: string }): Promise<string[]> {
+  const firstDay = addDays(input.lastDay, -(SKIPPED_NIGHT_LOOKBACK_DAYS - 1));
+  const [first] = await db.select({ day: sql<string | null>`min(${warningRuns.businessDate})` }).from(warningRuns).where(eq(warningRuns.status, 'succeeded'));
+  if (!first?.day) return [];
+  const runs = await db
+    .select({ day: warningRuns.businessDate, status: warningRuns.status, startedAt: warningRuns.startedAt })
+    .from(warningRuns)
+    .where(and(gte(warningRuns.businessDate, firstDay), lte(warningRuns.businessDate, input.lastDay)));
+  const banks = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.kind, 'bank'));
+  const skipped: string[] = [];
+  for (let day = firstDay > first.day ? firstDay : addDays(first.day, 1); day <= input.lastDay; day = addDays(day, 1)) {
+    const ofDay = runs.filter((r) => r.day === day).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+    if (ofDay.some((r) => r.status === 'running')) continue; // not skipped: still going
+    const finding = warningRunSkipped.evaluate({ businessDate: day, succeededRuns: ofDay.filter((r) => r.status === 'succeeded').length, lastRunStatus: ofDay[0]?.status ?? null }, {});
+    if (!finding) continue;
+    skipped.push(day);
+    for (const bank of banks) {
+      await raiseSignal(db, clock.now(), { rule: warningRunSkipped.id, subjectType: 'business_day', subjectId: day, bankOrganizationId: bank.id, severity: finding.severity, evidence: { ...finding.evidence, message: `No successful T+1 run for business day ${day}: re-run it (POST /v1/warning-runs or npm run warnings:run -- --date ${day})` }, businessDate: day });
+    }
+  }
+  return skipped;
+}
+
+/** Yesterday in the business time zone: the T of a run started now. */
+export const yesterday = (clock: Clock, timeZone: string) => addDays(businessDate(clock.now(), timeZone), -1);
+
+/** Open skipped-night signals of a day that now has a successful run (a backfill) are closed by the platform. */
+async function closeSkippedNight(db: DbOrTx, clock: Clock, day: string) {
+  await db
+    .update(signals)
+    .set({ status: 'resolved', statusNote: `A T+1 run for ${day} succeeded`, statusChangedBy: 'system:warnings', statusChangedAt: clock.now() })
+    .where(and(eq(signals.rule, warningRunSkipped.id), eq(signals.subjectType, 'business_day'), eq(signals.subjectId, day), inArray(signals.status, ['open', 'acknowledged'])));
 }
