@@ -89,7 +89,7 @@ export async function seedBook(sql: postgres.Sql, size: BookSize, day: { busines
     insert into pledge_lots (pledge_id, warehouse_id, lot_code, sku_id, zone, tag_ids, pledged_quantity)
     select p.id, p.warehouse_id, 'LOT-' || p.reference, ${sku!.id}, 'A', '[]'::jsonb, 1000 from p`;
 
-  // The goods came in before T: one inbound movement per lot.
+  // The goods came in before T: one inbound movement per lot (silent devices spoke then).
   await sql`
     insert into telemetry_events (device_id, seq, kind, warehouse_id, device_ts, received_at, body_hash, body, lot_code, sku_code, signed_quantity)
     select d.id, 1000000 + row_number() over (partition by d.id order by pl.id), 'movement', pl.warehouse_id, ${before}, ${before}, 'bench', '{}'::jsonb, pl.lot_code, ${sku!.code}, 1000
@@ -98,13 +98,18 @@ export async function seedBook(sql: postgres.Sql, size: BookSize, day: { busines
 
   // Day T's movements: balanced in/out pairs of 1 kg spread over the lots and the day (positions unchanged) ...
   const pairs = Math.floor(size.movements / 2);
+  // Silent warehouses (no heartbeat) get no movements either: their devices say nothing all of T.
+  const speaking = sql`exists (select 1 from telemetry_events h where h.device_id = d.id and h.kind = 'heartbeat')`;
+  const [counted] = await sql<{ lots: number }[]>`
+    select count(*)::int as lots from pledge_lots pl join pledges p on p.id = pl.pledge_id join devices d on d.warehouse_id = pl.warehouse_id where p.bank_organization_id = ${bank!.id} and ${speaking}`;
+  // (A constant modulus lets PostgreSQL hash-join the series to the lots.)
   await sql`
-    with lots as (select pl.lot_code, pl.warehouse_id, d.id as device_id, row_number() over (order by pl.id) - 1 as n, count(*) over () as total
-                  from pledge_lots pl join pledges p on p.id = pl.pledge_id join devices d on d.warehouse_id = pl.warehouse_id where p.bank_organization_id = ${bank!.id}),
-    g as (select g from generate_series(0, ${pairs - 1}) g)
+    with lots as (select pl.lot_code, pl.warehouse_id, d.id as device_id, row_number() over (order by pl.id) - 1 as n
+                  from pledge_lots pl join pledges p on p.id = pl.pledge_id join devices d on d.warehouse_id = pl.warehouse_id where p.bank_organization_id = ${bank!.id} and ${speaking}),
+    g as (select g, g % ${counted!.lots} as n from generate_series(0, ${pairs - 1}) g)
     insert into telemetry_events (device_id, seq, kind, warehouse_id, device_ts, received_at, body_hash, body, lot_code, sku_code, signed_quantity)
     select lots.device_id, 2000000 + g.g * 2 + side, 'movement', lots.warehouse_id, at, at, 'bench', '{}'::jsonb, lots.lot_code, ${sku!.code}, case when side = 0 then 1 else -1 end
-    from g join lots on lots.n = g.g % lots.total
+    from g join lots on lots.n = g.n
     cross join (values (0), (1)) s(side)
     cross join lateral (select ${from.toISOString()}::timestamptz + ((g.g % 86000) || ' seconds')::interval + (side || ' milliseconds')::interval as at) t`;
 
