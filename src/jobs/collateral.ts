@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import type { Metrics } from '../http/metrics';
 import type { Clock } from '../lib/clock';
-import { checkAllCoverage, checkSilentDevices, evaluateDeviceEvent, evaluateUncheckedEvents } from '../modules/collateral/realtime';
+import { checkAllCoverage, checkSilentDevices, evaluateDeviceEvent, evaluateUncheckedEvents, type Fired } from '../modules/collateral/realtime';
 import type { FollowUp } from '../modules/devices/ingest';
 import { queues } from './queues';
 
@@ -48,8 +48,9 @@ export async function startCollateralJobs(deps: { db: Db; clock: Clock; log: Log
     // One at a time: outbound movements consume release orders in the order they were ingested.
     { connection: deps.workerRedis, prefix: deps.prefix, concurrency: 1 },
   );
-  worker.on('completed', (job, result: { fired?: string[] }) => {
+  worker.on('completed', (job, result: { fired?: Fired[] }) => {
     deps.metrics.jobsProcessed.inc({ queue: q.name, outcome: 'completed' });
+    for (const f of result?.fired ?? []) deps.metrics.warningSignals.inc({ rule: f.rule, severity: f.severity, source: 'realtime' });
     if (result?.fired?.length) deps.log.warn({ job: job.name, data: job.data, fired: result.fired }, 'collateral signal raised');
   });
   worker.on('failed', (job, err) => {

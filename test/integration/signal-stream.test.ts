@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../src/lib/clock';
 import { raiseSignal } from '../../src/modules/warnings/signals';
@@ -45,6 +45,39 @@ describe('live signal stream (server-sent events)', () => {
     controller.abort();
     await reader.cancel().catch(() => {});
   });
+
+  it('per role and filter: a credit officer follows the signals about credit lines, here only the red ones', async () => {
+    const { app } = await testApp({ signalFeed: feed });
+    const f = await factories();
+    const risk = await f.actor('risk_officer');
+    const credit = await f.actor('credit_officer', risk.organizationId);
+    expect((await call(app, 'GET', '/v1/signals/stream?severity=purple', { key: credit.key })).status).toBe(400);
+    const controller = new AbortController();
+    const res = await app.request('/v1/signals/stream?severity=red', { headers: { authorization: `Bearer ${credit.key}` }, signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (pattern: RegExp) => {
+      const until = Date.now() + 10_000;
+      while (!pattern.test(text)) {
+        if (Date.now() > until) throw new Error(`stream did not show ${pattern}: ${text}`);
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await readUntil(/event: ready/);
+    const { database } = await services();
+    const line = randomUUID();
+    const base = { subjectType: 'pledge', bankOrganizationId: risk.organizationId, evidence: {} };
+    const orangeOnLine = await raiseSignal(database.db, new Date(), { ...base, rule: 'device_offline', subjectId: randomBytes(6).toString('hex'), severity: 'orange', creditLineId: line });
+    const redNoLine = await raiseSignal(database.db, new Date(), { ...base, rule: 'registry_dishonest_debtor_added', subjectType: 'enterprise', subjectId: randomBytes(6).toString('hex'), severity: 'red' });
+    const redOnLine = await raiseSignal(database.db, new Date(), { ...base, rule: 'unauthorized_outbound', subjectId: randomBytes(6).toString('hex'), severity: 'red', creditLineId: line });
+    await readUntil(new RegExp(`"id":"${redOnLine.id}"`));
+    expect(text).not.toContain(orangeOnLine.id);
+    expect(text).not.toContain(redNoLine.id);
+    controller.abort();
+    await reader.cancel().catch(() => {});
+  });
 });
 
 describe('morning digest', () => {
@@ -65,5 +98,19 @@ describe('morning digest', () => {
     expect(text.text).toMatch(/^threeflow morning digest — business day 2026-11-21 \(Asia\/Shanghai\)\n1 new signal: 1 red, 0 orange, 0 yellow\n\n\[RED\] unauthorized_outbound/);
     const supplier = await f.actor('supplier_user');
     expect((await call(app, 'GET', '/v1/signals/digest', { key: supplier.key })).status).toBe(403);
+  });
+
+  it("counts the night's findings for T (raised at 02:00 on T+1) in T's digest, and lists what is assigned to the officer", async () => {
+    const f = await factories();
+    const risk = await f.actor('risk_officer');
+    const { database } = await services();
+    const night = await raiseSignal(database.db, new Date('2026-11-21T18:00:00Z'), { rule: 'coverage_below_lines', subjectType: 'credit_line', subjectId: randomBytes(6).toString('hex'), bankOrganizationId: risk.organizationId, severity: 'red', evidence: {}, businessDate: '2026-11-21' });
+    const older = await raiseSignal(database.db, new Date('2026-11-10T03:00:00Z'), { rule: 'device_offline', subjectType: 'pledge', subjectId: randomBytes(6).toString('hex'), bankOrganizationId: risk.organizationId, severity: 'orange', evidence: {} });
+    await database.sql`update signals set assignee_user_id = ${risk.userId} where id = ${older.id}`;
+    const { app } = await testApp({ clock: fixedClock('2026-11-22T00:30:00Z') });
+    const digest = await ok(call(app, 'GET', '/v1/signals/digest', { key: risk.key }));
+    expect(digest.signals.map((s: { id: string }) => s.id)).toEqual([night.id]);
+    expect(digest.assignedToYou.map((s: { id: string }) => s.id)).toEqual([older.id]);
+    expect((await call(app, 'GET', '/v1/signals/digest?format=text', { key: risk.key })).text).toContain('assigned to you and still open: 1');
   });
 });

@@ -4,7 +4,7 @@ import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
 import { computeCoverage } from './coverage';
 import { coverageBelowLines, outsideTolerance, priceMissingOrStale } from '../warnings/rules';
-import { raiseSignal } from '../warnings/signals';
+import { raiseSignal, type SignalSeverity } from '../warnings/signals';
 
 type Event = typeof telemetryEvents.$inferSelect;
 
@@ -48,13 +48,19 @@ export async function uncheckedEvents(db: DbOrTx, olderThan: Date, limit: number
  * SKU's tolerance (shortfall / 以次充好). Returns the rules that fired. Idempotent per event:
  * the event is marked checked in the same transaction, so a retried job consumes nothing twice.
  */
-export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { deviceId: string; seq: number }): Promise<string[]> {
+/** A real-time rule that fired, for the job's log and metrics. */
+export interface Fired {
+  rule: string;
+  severity: SignalSeverity;
+}
+
+export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { deviceId: string; seq: number }): Promise<Fired[]> {
   return db.transaction(async (tx) => {
     // The event row is the outbox entry: locked, evaluated once, marked checked in the same transaction.
     const [event] = await tx.select().from(telemetryEvents).where(and(eq(telemetryEvents.deviceId, ref.deviceId), eq(telemetryEvents.seq, ref.seq))).for('update');
     if (!event || event.checkedAt) return [];
     await tx.update(telemetryEvents).set({ checkedAt: clock.now() }).where(and(eq(telemetryEvents.deviceId, event.deviceId), eq(telemetryEvents.seq, event.seq)));
-    const fired: string[] = [];
+    const fired: Fired[] = [];
     const now = clock.now();
     const evidenceBase = { deviceId: event.deviceId, seq: event.seq, deviceTs: event.deviceTs.toISOString(), warehouseId: event.warehouseId };
 
@@ -73,7 +79,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
           severity: 'red',
           evidence: { ...evidenceBase, lotCode: event.lotCode, quantity, message: `${quantity} ${movedLot.sku.unit} of pledged lot ${event.lotCode} left with no matching release order (非法转移)` },
         });
-        fired.push('unauthorized_outbound');
+        fired.push({ rule: 'unauthorized_outbound', severity: 'red' });
       }
     }
 
@@ -81,6 +87,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
       const body = event.body as { type: 'tamper' | 'door' | 'geofence' | 'power'; detail?: string };
       const [device] = await tx.select().from(devices).where(eq(devices.id, event.deviceId));
       const affected = await tx.select({ pledge: pledges }).from(pledges).where(and(eq(pledges.warehouseId, event.warehouseId), eq(pledges.status, 'active')));
+      const severity = body.type === 'tamper' || body.type === 'geofence' ? 'red' : 'orange';
       for (const { pledge } of affected) {
         await raiseSignal(tx, now, {
           rule: `device_alarm_${body.type}`,
@@ -88,11 +95,11 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
           subjectId: pledge.id,
           bankOrganizationId: pledge.bankOrganizationId,
           creditLineId: pledge.creditLineId,
-          severity: body.type === 'tamper' || body.type === 'geofence' ? 'red' : 'orange',
+          severity,
           evidence: { ...evidenceBase, alarm: body.type, detail: body.detail ?? null, deviceName: device?.name ?? null },
         });
       }
-      if (affected.length) fired.push(`device_alarm_${body.type}`);
+      if (affected.length) fired.push({ rule: `device_alarm_${body.type}`, severity });
     }
 
     if (event.kind === 'count' || event.kind === 'weight') {
@@ -118,23 +125,24 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
         const sensed = item.grams === null ? item.sensedQuantity! : item.grams / hit.sku.nominalUnitWeightGrams;
         if (outsideTolerance({ bookedQuantity: booked, sensedQuantity: sensed, toleranceBp: hit.sku.toleranceBp, grossGrams: item.grams, nominalUnitWeightGrams: hit.sku.nominalUnitWeightGrams })) {
           const rule = event.kind === 'count' ? 'stock_count_discrepancy' : 'weight_discrepancy';
+          const severity = sensed < booked ? 'red' : 'orange';
           await raiseSignal(tx, now, {
             rule,
             subjectType: 'pledge',
             subjectId: hit.pledge.id,
             bankOrganizationId: hit.pledge.bankOrganizationId,
             creditLineId: hit.pledge.creditLineId,
-            severity: sensed < booked ? 'red' : 'orange',
+            severity,
             evidence: { ...evidenceBase, lotCode: item.lotCode, bookedQuantity: booked, sensedQuantity: sensed, toleranceBp: hit.sku.toleranceBp, grossGrams: item.grams, nominalUnitWeightGrams: hit.sku.nominalUnitWeightGrams },
           });
-          fired.push(rule);
+          fired.push({ rule, severity });
         }
       }
     }
     // A movement of pledged goods may move the line's coverage.
     if (movedLot) {
-      const rule = await checkLineCoverage(tx, clock, movedLot.pledge.creditLineId);
-      if (rule) fired.push(rule);
+      const coverage = await checkLineCoverage(tx, clock, movedLot.pledge.creditLineId);
+      if (coverage) fired.push(coverage);
     }
     return fired;
   });
@@ -187,11 +195,12 @@ export async function checkSilentDevices(db: DbOrTx, clock: Clock): Promise<numb
  * Coverage of one credit line against its program's lines: below the warning or the
  * liquidation line, or a price missing or stale (fail closed), raises (or refreshes) a signal.
  */
-export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: string): Promise<string | null> {
+export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: string): Promise<Fired | null> {
   const coverage = await computeCoverage(db, creditLineId, clock.now());
   // The catalogue's rule ids: the night run refreshes the same signal instead of adding a second one.
   const rule = coverage.status === 'liquidation' || coverage.status === 'warning' ? coverageBelowLines.id : coverage.status === 'price_missing' && coverage.outstandingFen > 0n ? priceMissingOrStale.id : null;
   if (!rule) return null;
+  const severity = coverage.status === 'warning' ? 'orange' : 'red';
   const [line] = await db.select({ bank: creditLines.bankOrganizationId }).from(creditLines).where(eq(creditLines.id, creditLineId));
   await raiseSignal(db, clock.now(), {
     rule,
@@ -199,7 +208,7 @@ export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: 
     subjectId: creditLineId,
     bankOrganizationId: line?.bank ?? null,
     creditLineId,
-    severity: coverage.status === 'warning' ? 'orange' : 'red',
+    severity,
     evidence: {
       line: coverage.status,
       coverageBp: coverage.coverageBp,
@@ -210,7 +219,7 @@ export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: 
       missingPrices: coverage.missingPrices,
     },
   });
-  return rule;
+  return { rule, severity };
 }
 
 /** Every line with active pledges: prices age and outstanding moves even when no device speaks. */
@@ -224,7 +233,7 @@ export async function checkAllCoverage(db: DbOrTx, clock: Clock): Promise<number
 /** The outbox sweep: evaluates events committed whose check never ran (or whose job was lost). */
 export async function evaluateUncheckedEvents(db: DbOrTx, clock: Clock, olderThan: Date) {
   const pending = await uncheckedEvents(db, olderThan, 500);
-  const fired: string[] = [];
+  const fired: Fired[] = [];
   for (const ref of pending) fired.push(...(await evaluateDeviceEvent(db, clock, ref)));
   return { swept: pending.length, fired };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
 import { z } from '@hono/zod-openapi';
 import { signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
@@ -17,7 +17,10 @@ export const digestInput = z.object({
 
 const SEVERITY_ORDER = { red: 0, orange: 1, yellow: 2 } as const;
 
-/** What business day T raised for the caller's bank: signals first seen during T, worst first. */
+const digestLine = (r: SignalRow) => ({ id: r.id, rule: r.rule, severity: r.severity, status: r.status, subjectType: r.subjectType, subjectId: r.subjectId, firstSeenAt: r.firstSeenAt.toISOString(), occurrences: r.occurrences, evidence: r.evidence });
+const textLine = (r: SignalRow) => `[${r.severity.toUpperCase()}] ${r.rule} — ${r.subjectType} ${r.subjectId} — first seen ${r.firstSeenAt.toISOString()}${r.occurrences > 1 ? ` (${r.occurrences}×)` : ''} — ${r.status}`;
+
+/** What business day T raised for the caller's bank (T+1 findings for T, real-time signals first seen during T), worst first, and what is assigned to the caller. */
 export async function morningDigest({ ctx, input }: { ctx: Ctx; input: unknown }) {
   requireRole(ctx, ['risk_officer', 'credit_officer']);
   const q = parseInput(digestInput, input, 'query');
@@ -28,8 +31,18 @@ export async function morningDigest({ ctx, input }: { ctx: Ctx; input: unknown }
   const rows = await ctx.db
     .select()
     .from(signals)
-    .where(and(bank ? eq(signals.bankOrganizationId, bank) : undefined, gte(signals.firstSeenAt, from), lt(signals.firstSeenAt, to)))
+    // The night's findings for T carry T as their business date (raised at 02:00 on T+1); real-time ones count on the day first seen.
+    .where(and(bank ? eq(signals.bankOrganizationId, bank) : undefined, or(eq(signals.businessDate, day), and(isNull(signals.businessDate), gte(signals.firstSeenAt, from), lt(signals.firstSeenAt, to)))))
     .orderBy(asc(signals.firstSeenAt));
+  // Per officer: what is on their desk, whatever day it came from.
+  const mine =
+    ctx.actor.type === 'user'
+      ? await ctx.db
+          .select()
+          .from(signals)
+          .where(and(eq(signals.assigneeUserId, ctx.actor.userId), inArray(signals.status, ['open', 'acknowledged'])))
+          .orderBy(asc(signals.firstSeenAt))
+      : [];
   rows.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule));
   const counts = { red: 0, orange: 0, yellow: 0 };
   for (const r of rows) counts[r.severity]++;
@@ -39,14 +52,16 @@ export async function morningDigest({ ctx, input }: { ctx: Ctx; input: unknown }
     from: from.toISOString(),
     to: to.toISOString(),
     counts,
-    signals: rows.map((r) => ({ id: r.id, rule: r.rule, severity: r.severity, status: r.status, subjectType: r.subjectType, subjectId: r.subjectId, firstSeenAt: r.firstSeenAt.toISOString(), occurrences: r.occurrences, evidence: r.evidence })),
+    signals: rows.map(digestLine),
+    assignedToYou: mine.map(digestLine),
   };
   if (q.format === 'json') return { format: 'json' as const, digest };
   const lines = [
     `threeflow morning digest — business day ${day} (${ctx.businessTz})`,
     `${rows.length} new signal${rows.length === 1 ? '' : 's'}: ${counts.red} red, ${counts.orange} orange, ${counts.yellow} yellow`,
     '',
-    ...rows.map((r) => `[${r.severity.toUpperCase()}] ${r.rule} — ${r.subjectType} ${r.subjectId} — first seen ${r.firstSeenAt.toISOString()}${r.occurrences > 1 ? ` (${r.occurrences}×)` : ''} — ${r.status}`),
+    ...rows.map(textLine),
+    ...(mine.length ? ['', `assigned to you and still open: ${mine.length}`, ...mine.map(textLine)] : []),
   ];
   return { format: 'text' as const, text: `${lines.join('\n')}\n` };
 }
@@ -160,4 +175,27 @@ export async function listSignals({ ctx, input }: { ctx: Ctx; input: unknown }) 
   if (q.programId) where.push(eq(signals.programId, q.programId));
   const rows = await ctx.db.select().from(signals).where(and(...where)).orderBy(asc(signals.firstSeenAt), asc(signals.id)).limit(q.limit + 1);
   return pageOf(rows.map((r) => ({ ...r, createdAt: r.firstSeenAt })), q.limit, signalView);
+}
+
+export const streamInput = z.object({
+  severity: z
+    .string()
+    .regex(/^(red|orange|yellow)(,(red|orange|yellow))*$/, 'a comma-separated list of red, orange, yellow')
+    .optional()
+    .openapi({ description: 'Only these severities, e.g. red,orange' }),
+  assignedToMe: z.enum(['true', 'false']).optional().openapi({ description: 'Only signals assigned to the caller' }),
+});
+
+/**
+ * Whether a changed signal goes to this stream. Per bank always; per role, a credit officer
+ * follows the signals about credit lines (the lines, their pledges, invoices and 1+N links),
+ * a risk officer everything; and the caller's own filters.
+ */
+export function streamAccepts(ctx: Ctx, view: z.infer<typeof signalOutput>, filters: z.infer<typeof streamInput>): boolean {
+  const { actor } = ctx;
+  if (actor.type !== 'user') return true;
+  if (actor.role === 'credit_officer' && !view.creditLineId) return false;
+  if (filters.severity && !filters.severity.split(',').includes(view.severity)) return false;
+  if (filters.assignedToMe === 'true' && view.assigneeUserId !== actor.userId) return false;
+  return true;
 }

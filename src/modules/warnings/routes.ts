@@ -6,7 +6,7 @@ import { streamSSE } from 'hono/streaming';
 import { requireRole } from '../../lib/context';
 import { AppError } from '../../lib/errors';
 import { idParam } from '../parties/schemas';
-import { digestInput, getSignal, listSignals, listSignalsInput, morningDigest, signalOutput, signalViewPage } from './digest';
+import { digestInput, getSignal, listSignals, listSignalsInput, morningDigest, signalOutput, signalViewPage, streamAccepts, streamInput } from './digest';
 import { getWarningRun } from './t1-run';
 import type { SignalNotice } from './feed';
 import { getWarningPolicy, listProgramRules, policyInput, ruleSettingInput, setProgramRule, setWarningPolicy } from './policies';
@@ -63,7 +63,8 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       method: 'get',
       path: '/v1/signals/stream',
       tags,
-      summary: 'Server-sent events: new and changed signals of your bank (event = signal.raised | signal.updated | signal.acknowledged | signal.resolved)',
+      summary: 'Server-sent events: new and changed signals of your bank (event = signal.raised | signal.updated | signal.acknowledged | signal.resolved); credit officers receive those about credit lines, risk officers all',
+      request: { query: streamInput },
       responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errorResponses },
     }),
     async (c) => {
@@ -72,6 +73,7 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       const feed = deps.signalFeed;
       if (!feed) throw new AppError('unavailable', 'The live signal stream is not running in this process');
       const bank = ctx.actor.type === 'user' ? ctx.actor.organizationId : null;
+      const filters = c.req.valid('query');
       return streamSSE(c, async (stream) => {
         const queue: SignalNotice[] = [];
         let wake: (() => void) | null = null;
@@ -93,11 +95,13 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
             if (!queue.length && !stream.aborted) await stream.write(': keep-alive\n\n');
             continue;
           }
+          let view;
           try {
-            await stream.writeSSE({ event: next.type, id: next.id, data: JSON.stringify(await getSignal({ ctx, input: { signalId: next.id } })) });
+            view = await getSignal({ ctx, input: { signalId: next.id } });
           } catch {
-            // deleted or not visible: skip
+            continue; // deleted or not visible: skip
           }
+          if (streamAccepts(ctx, view, filters)) await stream.writeSSE({ event: next.type, id: next.id, data: JSON.stringify(view) });
         }
         unsubscribe();
       });
