@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { mountRiskConsole } from './console/routes';
 import { requireApiKey } from './http/auth';
 import { mountQueueDashboard } from './http/bull-board';
 import { idempotency } from './http/idempotency';
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
   mountApiDocs(app);
   mountQueueDashboard(app, deps);
+  mountRiskConsole(app);
 
   app.use('/v1/*', requireApiKey(deps));
   app.use('/v1/*', requireDeclaredMediaType(app));

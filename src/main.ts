@@ -259,6 +259,7 @@ async function main(): Promise<void> {
         [
           '',
           `threeflow is up (role ${role}, business time zone ${env.BUSINESS_TZ})`,
+          `  Console   ${base}/console   (risk officers: sign in with an API key)`,
           `  API       ${base}/v1   (Authorization: Bearer <key>)`,
           `  Docs      ${base}/docs`,
           `  OpenAPI   ${base}/openapi.json`,
