@@ -90,6 +90,8 @@ export const envSchema = z.object({
 
   /** When the T+1 run starts each day, in BUSINESS_TZ (for business day T = yesterday). */
   WARNING_RUN_CRON: z.string().min(9).default('0 2 * * *'),
+  /** When the days up to yesterday are checked for a missing successful run: leave the run time to finish first. */
+  WARNING_SKIP_CHECK_CRON: z.string().min(9).default('0 8 * * *'),
   /** Signal webhooks to banks (Standard Webhooks): attempts per delivery, first retry delay (doubling), request timeout. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),

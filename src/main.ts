@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     if (role === 'jobs' || role === 'all') {
       jobs = await startJobs({ ...deps, businessTz: env.BUSINESS_TZ, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX });
       registryJobs.push(await startCollateralJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX }));
-      registryJobs.push(await startWarningJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, timeZone: env.BUSINESS_TZ, cron: env.WARNING_RUN_CRON }));
+      registryJobs.push(await startWarningJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, timeZone: env.BUSINESS_TZ, cron: env.WARNING_RUN_CRON, skipCheckCron: env.WARNING_SKIP_CHECK_CRON }));
       registryJobs.push(
         await startWebhookJobs({ ...deps, workerRedis, producerRedis, prefix: env.QUEUE_PREFIX, secretKey: deviceSecretKey, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: env.WEBHOOK_RETRY_BASE_MS, timeoutMs: env.WEBHOOK_TIMEOUT_MS }),
       );

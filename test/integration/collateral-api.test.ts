@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client';
 import { fixedClock } from '../../src/lib/clock';
 import { computeCoverage } from '../../src/modules/collateral/coverage';
-import { call, expectProblem, factories, services, testApp } from '../support/harness';
+import { call, expectProblem, factories, testApp } from '../support/harness';
 import { confirmedInvoice, financeThrough, financingWorld, ok, type World } from '../support/financing';
 import { collateralWorld, consumeRelease, movement, pledge, skuOf, uniqCode, warehouseOf, type CollateralWorld } from '../support/collateral';
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { pledgeLots, pledges, releaseOrders, telemetryEvents } from '../../src/db/schema';
 import { systemClock } from '../../src/lib/clock';
 import { evaluateDeviceEvent, uncheckedEvents } from '../../src/modules/collateral/realtime';
+import { raiseSignal } from '../../src/modules/warnings/signals';
 import { ingestBatch } from '../../src/modules/devices/ingest';
 import { call, factories, services, testApp } from '../support/harness';
 import { deviceMessage, ensureSku, warehouseWithDevice } from '../support/devices';
@@ -42,6 +43,21 @@ describe('real-time checks are exactly-once and never lost', () => {
     const [after] = await database.db.select().from(releaseOrders).where(eq(releaseOrders.id, order.id));
     expect(after).toMatchObject({ releasedQuantity: 30, status: 'open' });
     expect(await database.sql`select 1 from signals where subject_id = ${pledge.id}`).toHaveLength(0);
+  });
+
+  it('under blockReleaseOnRed, an open red signal stops goods leaving even on an order issued before it; they count as unauthorized', async () => {
+    const { database, dev, pledge, lot, order, w, app } = await pledgedLotWithRelease(60);
+    await call(app, 'PUT', `/v1/programs/${w.program.id}/warning-policy`, { key: w.risk.key, body: { freezeLineOnRed: false, blockReleaseOnRed: true, makerCheckerOnRed: false } });
+    const red = await raiseSignal(database.db, new Date(), { rule: 'repeated_refusals', subjectType: 'supplier', subjectId: w.supplier.organizationId, bankOrganizationId: w.credit.organizationId, severity: 'red', evidence: {} });
+    const m = deviceMessage(dev.device.id, dev.secret, 1, 'movement', { direction: 'out', lotCode: lot, skuCode: 'COIL-A', quantity: 30 });
+    await ingestBatch(database.db, { secretKey, maxClockSkewSeconds: 300, maxMessageAgeSeconds: 86_400 }, [{ topic: m.topic, payload: Buffer.from(m.payload), receivedAt: new Date() }]);
+    expect(await evaluateDeviceEvent(database.db, systemClock, { deviceId: dev.device.id, seq: 1 })).toContainEqual({ rule: 'unauthorized_outbound', severity: 'red' });
+    const [after] = await database.db.select().from(releaseOrders).where(eq(releaseOrders.id, order.id));
+    expect(after!.releasedQuantity).toBe(0); // the order was not used
+    const [signal] = await database.sql<{ evidence: { releaseBlockedBySignals: string[] } }[]>`select evidence from signals where subject_id = ${pledge.id} and rule = 'unauthorized_outbound'`;
+    expect(signal!.evidence.releaseBlockedBySignals).toEqual([red.id]);
+    const [event] = await database.db.select().from(telemetryEvents).where(and(eq(telemetryEvents.deviceId, dev.device.id), eq(telemetryEvents.seq, 1)));
+    expect(event!.unauthorizedPledgeId).toBe(pledge.id);
   });
 
   it('an event whose job was never enqueued is found by the outbox sweep and evaluated', async () => {

@@ -196,6 +196,13 @@ describe('release orders while red (blockReleaseOnRed)', () => {
     const stranger = await financingWorld(app, f);
     await raise(stranger, { severity: 'red', rule: 'unauthorized_outbound', subjectType: 'pledge', subjectId: p.id });
     await ok(order(), 201);
+
+    // A red signal on the supplier itself (no line named), or on its registry record, blocks its lines' releases too.
+    const onSupplier = await raise(w, { severity: 'red', rule: 'repeated_refusals', subjectType: 'supplier', subjectId: w.supplier.organizationId });
+    expect(expectProblem(await order(), 409, 'conflict').signalIds).toEqual([onSupplier.id]);
+    await ok(call(app, 'POST', `/v1/signals/${onSupplier.id}/resolve`, { key: w.risk.key, body: { resolution: 'resolved', note: 'explained' } }));
+    const onRegistry = await raise(w, { severity: 'red', rule: 'registry_dishonest_debtor_added', subjectType: 'enterprise', subjectId: `${w.supplier.creditCode}:3:X-1` });
+    expect(expectProblem(await order(), 409, 'conflict').signalIds).toEqual([onRegistry.id]);
   });
 });
 

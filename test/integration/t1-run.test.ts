@@ -89,8 +89,10 @@ async function seedProblems() {
     eventRow('duplicate_financing_refused', inv1.id, at(4 * HOUR)),
   ]);
 
-  // The program: no stale-registry signals (its own choice), and red signals freeze the line.
-  await ok(call(app, 'PUT', `/v1/programs/${w.program.id}/warning-rules/registry_data_stale`, { key: w.risk.key, body: { enabled: false, params: {} } }));
+  // The supplier's registry data was fetched at 01:00 on T+1 (fresh); the core enterprise's never was (stale).
+  await database.sql`insert into registry_fetch_status (provider, credit_code, last_attempt_at, last_success_at) values ('sim', ${w.supplier.creditCode}, ${at(25 * HOUR).toISOString()}, ${at(25 * HOUR).toISOString()})`;
+  // The program's own choices: a change of legal representative is red here, and red signals freeze the line.
+  await ok(call(app, 'PUT', `/v1/programs/${w.program.id}/warning-rules/registry_change`, { key: w.risk.key, body: { enabled: true, params: { severities: { legal_representative_changed: 'red' } } } }));
   await ok(call(app, 'PUT', `/v1/programs/${w.program.id}/warning-policy`, { key: w.risk.key, body: { freezeLineOnRed: true, blockReleaseOnRed: false, makerCheckerOnRed: false } }));
   return { app, w, database, pledgeId: pledged.id, inv1, inv2, gate };
 }
@@ -130,7 +132,8 @@ describe('the T+1 run for business day T', () => {
       'device_offline|pledge|red',
       'financed_invoice_cancelled_or_disputed|invoice|red',
       'financed_invoice_overdue|invoice|orange',
-      'registry_legal_representative_changed|enterprise|orange',
+      'registry_data_stale|enterprise|orange',
+      'registry_legal_representative_changed|enterprise|red',
       'repeated_refusals|supplier|orange',
       'stock_count_discrepancy|pledge|red',
       'unauthorized_outbound|pledge|red',
@@ -151,10 +154,12 @@ describe('the T+1 run for business day T', () => {
     expect(by('core_enterprise_late_linked')).toMatchObject({ subject_id: w.line.id, linked_signal_id: by('core_enterprise_paying_late').id });
     expect(by('repeated_refusals').evidence).toMatchObject({ refusedAttempts: 3, duplicateFinancing: 2, doublePledge: 1 });
     expect(signals.some((s) => s.rule.includes('dishonest'))).toBe(false);
+    expect(by('registry_data_stale')).toMatchObject({ subject_id: w.core.creditCode, evidence: { daysSinceSuccess: null } });
 
-    // The program's policy: a red signal froze the line, and the signal says so.
+    // The program's policy: a red signal froze the line (once), and the signal that did says so.
     expect((await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}`, { key: w.credit.key }))).status).toBe('frozen');
     expect(signals.filter((s) => s.actions.some((a) => a.action === 'credit_line_frozen'))).toHaveLength(1);
+    expect(await database.sql`select 1 from audit_events where subject_type = 'credit_line' and subject_id = ${w.line.id} and action = 'credit_line.frozen' and actor_type = 'system:warnings'`).toHaveLength(1);
 
     // Re-run: the same signals, refreshed; falling-fast is off from this run on, so it is left as it was.
     const again = await runInProcess(database, clock);
@@ -171,22 +176,28 @@ describe('the T+1 run for business day T', () => {
     const bank = await f.actor('risk_officer');
     const clock = fixedClock(new Date(day.to.getTime() + 8 * HOUR));
     const gap = addDays(T, -2);
-    // Runs succeeded for T−3, T−1 and T; nothing ran for T−2.
+    // Runs succeeded for T−3, T−1 and T, each at 02:00 the next day; nothing ran for T−2 but a run
+    // started during T−2 itself (it cannot have seen the whole day) and one stuck since T−2's night.
+    const afterDay = (d: string) => new Date(dayWindow(d, TZ).to.getTime() + 2 * HOUR).toISOString();
     for (const d of [addDays(T, -3), addDays(T, -1), T]) {
-      await database.sql`insert into warning_runs (business_date, trigger, status, started_at, finished_at) values (${d}, 'schedule', 'succeeded', now(), now())`;
+      await database.sql`insert into warning_runs (business_date, trigger, status, started_at, finished_at) values (${d}, 'schedule', 'succeeded', ${afterDay(d)}, ${afterDay(d)})`;
     }
-    expect(await checkSkippedNights(database.db, clock, { lastDay: T })).toEqual([gap]);
+    await database.sql`insert into warning_runs (business_date, trigger, status, started_at, finished_at) values (${gap}, 'api', 'succeeded', ${dayWindow(gap, TZ).from.toISOString()}, ${dayWindow(gap, TZ).from.toISOString()})`;
+    await database.sql`insert into warning_runs (business_date, trigger, status, started_at) values (${gap}, 'schedule', 'running', ${afterDay(gap)})`;
+    expect(await checkSkippedNights(database.db, clock, { lastDay: T, timeZone: TZ })).toEqual([gap]);
     const raised = await database.sql<{ severity: string; status: string }[]>`select severity, status from signals where rule = 'warning_run_skipped' and subject_id = ${gap} and bank_organization_id = ${bank.organizationId}`;
     expect(raised).toEqual([{ severity: 'red', status: 'open' }]);
-    expect(await checkSkippedNights(database.db, clock, { lastDay: T })).toEqual([gap]); // still a gap; still one signal
+    expect(await checkSkippedNights(database.db, clock, { lastDay: T, timeZone: TZ })).toEqual([gap]); // still a gap; still one signal
     expect(await database.sql`select 1 from signals where rule = 'warning_run_skipped' and subject_id = ${gap} and bank_organization_id = ${bank.organizationId}`).toHaveLength(1);
+    // A run still going (started an hour ago) is not a gap yet.
+    expect(await checkSkippedNights(database.db, fixedClock(new Date(dayWindow(gap, TZ).to.getTime() + 3 * HOUR)), { lastDay: gap, timeZone: TZ })).toEqual([]);
     const [banks] = await database.sql<{ banks: number; signalled: number }[]>`
       select (select count(*)::int from organizations where kind = 'bank') as banks,
              (select count(*)::int from signals where rule = 'warning_run_skipped' and subject_id = ${gap} and status = 'open') as signalled`;
     expect(banks!.signalled).toBe(banks!.banks);
     // Backfilled: the gap is gone and its signals are closed by the platform.
     expect((await runInProcess(database, clock, undefined, gap)).status).toBe('succeeded');
-    expect(await checkSkippedNights(database.db, clock, { lastDay: T })).toEqual([]);
+    expect(await checkSkippedNights(database.db, clock, { lastDay: T, timeZone: TZ })).toEqual([]);
     expect(await database.sql`select status, status_changed_by from signals where rule = 'warning_run_skipped' and subject_id = ${gap} and bank_organization_id = ${bank.organizationId}`).toEqual([{ status: 'resolved', status_changed_by: 'system:warnings' }]);
   });
 
@@ -238,6 +249,7 @@ describe('the T+1 run for business day T', () => {
       select count(*)::int as n from pledges p where p.bank_organization_id = ${book.bankOrganizationId}
         and not exists (select 1 from telemetry_events t join devices d on d.id = t.device_id where d.warehouse_id = p.warehouse_id and t.kind = 'heartbeat')`;
     expect(silent!.n).toBeGreaterThan(0);
+    expect(await database.sql`select 1 from signals where bank_organization_id = ${book.bankOrganizationId} and occurrences <> 1`).toHaveLength(0); // no chunk raised twice
     expect(counts).toEqual(
       [
         { rule: 'coverage_below_lines', n: book.breachedLines },

@@ -2,7 +2,7 @@ import { and, eq, exists, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { pledges, warehouses } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { type Actor, type Ctx, isPlatformWide } from '../../lib/context';
-import { AppError, notFound } from '../../lib/errors';
+import { notFound } from '../../lib/errors';
 import type { Pledge, Warehouse } from './mappers';
 
 const orgOf = (actor: Actor) => (actor.type === 'user' ? actor.organizationId : null);

@@ -1,4 +1,4 @@
-import type { collateralTerms, pledges, quarantine, releaseOrders, signals, skuPrices, skus, warehouses } from '../../db/schema';
+import type { collateralTerms, pledges, quarantine, releaseOrders, skuPrices, skus, warehouses } from '../../db/schema';
 import { toApiFen } from '../../lib/money';
 
 export type Warehouse = typeof warehouses.$inferSelect;

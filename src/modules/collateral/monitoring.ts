@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { pledges, quarantine, signals, warehouses } from '../../db/schema';
+import { pledges, quarantine, warehouses } from '../../db/schema';
 import { afterCursor } from '../../db/keyset';
 import { type Ctx, isPlatformWide, requireRole } from '../../lib/context';
 import { decodeCursor, pageOf } from '../../lib/pagination';

@@ -3,7 +3,7 @@ import { skuPrices, skus } from '../../db/schema';
 import type { Tx } from '../../db/client';
 import { afterCursor } from '../../db/keyset';
 import { type Ctx, requireRole } from '../../lib/context';
-import { AppError, type FieldError, fieldErrorsFromZod } from '../../lib/errors';
+import { type FieldError, fieldErrorsFromZod } from '../../lib/errors';
 import { parseYuanToFen } from '../../lib/money';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';

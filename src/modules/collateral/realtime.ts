@@ -4,7 +4,7 @@ import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
 import { computeCoverage } from './coverage';
 import { coverageBelowLines, outsideTolerance, priceMissingOrStale } from '../warnings/rules';
-import { raiseSignal, type SignalSeverity } from '../warnings/signals';
+import { raiseSignal, releaseBlockedBy, type SignalSeverity } from '../warnings/signals';
 
 type Event = typeof telemetryEvents.$inferSelect;
 
@@ -67,7 +67,9 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
     const movedLot = event.kind === 'movement' && event.lotCode ? await pledgedLot(tx, event.warehouseId, event.lotCode) : null;
     if (movedLot && (event.signedQuantity ?? 0) < 0) {
       const quantity = -event.signedQuantity!;
-      if (!(await consumeRelease(tx, movedLot.pledge.id, event, quantity))) {
+      // Under the program's blockReleaseOnRed an open red signal stops even an order issued before it.
+      const blockedBy = await releaseBlockedBy(tx, movedLot.pledge);
+      if (blockedBy.length || !(await consumeRelease(tx, movedLot.pledge.id, event, quantity))) {
         // Kept on the event: the night run counts T's unauthorized outbounds from here.
         await tx.update(telemetryEvents).set({ unauthorizedPledgeId: movedLot.pledge.id }).where(and(eq(telemetryEvents.deviceId, event.deviceId), eq(telemetryEvents.seq, event.seq)));
         await raiseSignal(tx, now, {
@@ -77,7 +79,15 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
           bankOrganizationId: movedLot.pledge.bankOrganizationId,
           creditLineId: movedLot.pledge.creditLineId,
           severity: 'red',
-          evidence: { ...evidenceBase, lotCode: event.lotCode, quantity, message: `${quantity} ${movedLot.sku.unit} of pledged lot ${event.lotCode} left with no matching release order (非法转移)` },
+          evidence: {
+            ...evidenceBase,
+            lotCode: event.lotCode,
+            quantity,
+            message: blockedBy.length
+              ? `${quantity} ${movedLot.sku.unit} of pledged lot ${event.lotCode} left while releases are blocked by open red signals (${blockedBy.map((b) => b.rule).join(', ')})`
+              : `${quantity} ${movedLot.sku.unit} of pledged lot ${event.lotCode} left with no matching release order (非法转移)`,
+            ...(blockedBy.length ? { releaseBlockedBySignals: blockedBy.map((b) => b.id) } : {}),
+          },
         });
         fired.push({ rule: 'unauthorized_outbound', severity: 'red' });
       }

@@ -1,5 +1,6 @@
-import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
-import { creditLines, pledgeLots, pledges, releaseOrders, signals } from '../../db/schema';
+import { releaseBlockedBy } from '../warnings/signals';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { pledgeLots, pledges, releaseOrders } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { afterCursor } from '../../db/keyset';
 import { type Ctx, requireRole } from '../../lib/context';
@@ -7,7 +8,6 @@ import { AppError, notFound } from '../../lib/errors';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
 import { recordAudit } from '../audit/record-audit';
-import { policyOf } from '../warnings/policies';
 import { actorName, loadVisiblePledge, pledgeScope, requireOwnBank } from './access';
 import { releaseOrderStatus, toReleaseOrder } from './mappers';
 import { createReleaseOrderInput, reasonInput } from './schemas';
@@ -60,33 +60,16 @@ export async function createReleaseOrder({ ctx, input }: { ctx: Ctx; input: { pl
 
 /**
  * When the program's policy blocks releases on red (blockReleaseOnRed), no goods are let out
- * while a red signal is open or acknowledged on the pledge or on its credit line; resolving
+ * while a red signal is open or acknowledged against its credit line (see openRedSignalsAgainst); resolving
  * (or marking false positive) the signal lifts the block.
  */
 async function refuseWhileRed(tx: DbOrTx, pledge: typeof pledges.$inferSelect) {
-  const [line] = await tx.select({ programId: creditLines.programId }).from(creditLines).where(eq(creditLines.id, pledge.creditLineId));
-  if (!line || !(await policyOf(tx, line.programId)).blockReleaseOnRed) return;
-  const blocking = await tx
-    .select({ id: signals.id, rule: signals.rule })
-    .from(signals)
-    .where(
-      and(
-        eq(signals.bankOrganizationId, pledge.bankOrganizationId),
-        eq(signals.severity, 'red'),
-        inArray(signals.status, ['open', 'acknowledged']),
-        or(
-          and(eq(signals.subjectType, 'pledge'), eq(signals.subjectId, pledge.id)),
-          eq(signals.creditLineId, pledge.creditLineId),
-          and(eq(signals.subjectType, 'credit_line'), eq(signals.subjectId, pledge.creditLineId)),
-        ),
-      ),
-    )
-    .orderBy(asc(signals.firstSeenAt), asc(signals.id));
+  const blocking = await releaseBlockedBy(tx, pledge);
   if (!blocking.length) return;
   const signalIds = blocking.map((s) => s.id);
   throw new AppError(
     'conflict',
-    `Release orders are blocked while red signals are open on this pledge or its credit line (${blocking.map((s) => `${s.rule} ${s.id}`).join(', ')}); the program's policy blocks releases on red until they are resolved`,
+    `Release orders are blocked while red signals are open against this pledge's credit line (${blocking.map((s) => `${s.rule} ${s.id}`).join(', ')}); the program's policy blocks releases on red until they are resolved`,
     { extra: { signalIds } },
   );
 }

@@ -1,5 +1,6 @@
+import { openRedSignalsAgainst } from '../warnings/signals';
 import { and, asc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { creditLineJournal, creditLines, financedInvoices, financingEvents, financingRequests, invoices, ledgerEntries, programs, signals } from '../../db/schema';
+import { creditLineJournal, creditLines, financedInvoices, financingEvents, financingRequests, invoices, ledgerEntries, programs } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { isUniqueViolation } from '../../db/errors';
 import { afterCursor } from '../../db/keyset';
@@ -279,7 +280,7 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
       const program = locked.program;
       const withinThreshold = program.autoApprovalThresholdFen > 0n && request.principalFen <= program.autoApprovalThresholdFen;
       // A red signal still open on the line means a person looks at the request, whatever its size.
-      const redSignals = withinThreshold ? await openRedSignalsOfLine(tx, locked.line) : [];
+      const redSignals = withinThreshold ? await openRedSignalsAgainst(tx, locked.line.id) : [];
       const auto = withinThreshold && redSignals.length === 0;
       const status: FinancingStatus = auto ? 'approved' : 'submitted';
       const decisionReason = auto
@@ -313,23 +314,6 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
     }
     throw e;
   }
-}
-
-/** Red signals open or acknowledged on a credit line (raised for it, or about it): they stop auto-approval. */
-async function openRedSignalsOfLine(tx: DbOrTx, line: Line) {
-  const creditLineId = line.id;
-  return tx
-    .select({ id: signals.id, rule: signals.rule })
-    .from(signals)
-    .where(
-      and(
-        eq(signals.bankOrganizationId, line.bankOrganizationId),
-        eq(signals.severity, 'red'),
-        inArray(signals.status, ['open', 'acknowledged']),
-        or(eq(signals.creditLineId, creditLineId), and(eq(signals.subjectType, 'credit_line'), eq(signals.subjectId, creditLineId))),
-      ),
-    )
-    .orderBy(asc(signals.firstSeenAt), asc(signals.id));
 }
 
 /** The receivables must still stand when money is promised or paid out (the ledger may have moved since). */

@@ -1,8 +1,9 @@
-import { eq, sql } from 'drizzle-orm';
-import { creditLines, signals } from '../../db/schema';
+import { and, asc, eq, inArray, like, or, sql } from 'drizzle-orm';
+import { creditLines, organizations, pledges, signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { applyRedSignalActions } from './actions';
 import { notifySignal } from './feed';
+import { policyOf } from './policies';
 import { announceSignal } from './webhooks';
 
 export type SignalSeverity = 'red' | 'orange' | 'yellow';
@@ -28,7 +29,7 @@ export type SignalRow = typeof signals.$inferSelect;
  * evidence, occurrences) instead of piling up duplicates. A signal that is new or has just
  * turned red sets off the program's automatic actions in this same transaction.
  */
-export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise<{ id: string; created: boolean; severity: SignalSeverity }> {
+export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput, options: { automaticActions?: boolean } = {}): Promise<{ id: string; created: boolean; severity: SignalSeverity }> {
   if (s.creditLineId && !s.programId) {
     const [line] = await db.select({ programId: creditLines.programId }).from(creditLines).where(eq(creditLines.id, s.creditLineId));
     s = { ...s, programId: line?.programId ?? null };
@@ -42,7 +43,8 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise
       // Latest evidence, but never a milder severity than already seen: a red shortfall stays red.
       set: {
         lastSeenAt: at,
-        evidence: s.evidence,
+        // A backfill of an older day does not overwrite the evidence of a later one.
+        evidence: sql`case when ${signals.businessDate} is null or excluded.business_date is null or excluded.business_date >= ${signals.businessDate} then excluded.evidence else ${signals.evidence} end`,
         occurrences: sql`${signals.occurrences} + 1`,
         businessDate: sql`greatest(${signals.businessDate}, excluded.business_date)`,
         programId: sql`coalesce(excluded.program_id, ${signals.programId})`,
@@ -56,7 +58,46 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput): Promise
   const [signal] = await db.select().from(signals).where(eq(signals.id, row!.id));
   if (created) await announceSignal(db, at, signal!, 'signal.raised');
   // Idempotent: a line already frozen stays as it is, an action is recorded once.
-  if (signal!.severity === 'red') await applyRedSignalActions(db, at, signal!);
+  if (signal!.severity === 'red' && options.automaticActions !== false) await applyRedSignalActions(db, at, signal!);
   await notifySignal(db, { id: row!.id, bankOrganizationId: s.bankOrganizationId, type: created ? 'signal.raised' : 'signal.updated' });
   return { id: row!.id, created, severity: signal!.severity };
+}
+
+/**
+ * Red signals, open or acknowledged, that stand against a credit line: raised on the line or
+ * anything tied to it (its pledges, invoices, 1+N link), on its supplier (repeated refusals),
+ * or on the supplier's registry record (dishonest debtor, deregistration…) — for that bank.
+ */
+export async function openRedSignalsAgainst(db: DbOrTx, creditLineId: string) {
+  const [line] = await db
+    .select({ bank: creditLines.bankOrganizationId, supplier: creditLines.supplierOrganizationId, creditCode: organizations.creditCode })
+    .from(creditLines)
+    .innerJoin(organizations, eq(organizations.id, creditLines.supplierOrganizationId))
+    .where(eq(creditLines.id, creditLineId));
+  if (!line) return [];
+  return db
+    .select({ id: signals.id, rule: signals.rule })
+    .from(signals)
+    .where(
+      and(
+        eq(signals.bankOrganizationId, line.bank),
+        eq(signals.severity, 'red'),
+        inArray(signals.status, ['open', 'acknowledged']),
+        or(
+          eq(signals.creditLineId, creditLineId),
+          and(eq(signals.subjectType, 'credit_line'), eq(signals.subjectId, creditLineId)),
+          and(eq(signals.subjectType, 'pledge'), inArray(signals.subjectId, db.select({ id: sql<string>`${pledges.id}::text` }).from(pledges).where(eq(pledges.creditLineId, creditLineId)))),
+          and(eq(signals.subjectType, 'supplier'), eq(signals.subjectId, line.supplier)),
+          line.creditCode ? and(eq(signals.subjectType, 'enterprise'), or(eq(signals.subjectId, line.creditCode), like(signals.subjectId, `${line.creditCode}:%`))) : undefined,
+        ),
+      ),
+    )
+    .orderBy(asc(signals.firstSeenAt), asc(signals.id));
+}
+
+/** With the program's blockReleaseOnRed, the red signals that stop goods of this pledge's line leaving (none otherwise). */
+export async function releaseBlockedBy(db: DbOrTx, pledge: { creditLineId: string }) {
+  const [line] = await db.select({ programId: creditLines.programId }).from(creditLines).where(eq(creditLines.id, pledge.creditLineId));
+  if (!line || !(await policyOf(db, line.programId)).blockReleaseOnRed) return [];
+  return openRedSignalsAgainst(db, pledge.creditLineId);
 }

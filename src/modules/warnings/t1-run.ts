@@ -1,12 +1,14 @@
-import { and, eq, gte, inArray, lte, sql } from 'drizzle-orm';
-import { organizations, signals, warningRunChunks, warningRuns } from '../../db/schema';
+import { and, eq, gt, gte, inArray, lte, sql } from 'drizzle-orm';
+import { auditEvents, organizations, signals, warningRunChunks, warningRuns } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { addDays, businessDate, businessDayStart, type Clock } from '../../lib/clock';
 import { type Ctx, requireRole } from '../../lib/context';
 import { notFound } from '../../lib/errors';
 import { loadRunSettings, type RunSettings } from './policies';
 import { type Severity, warningRunSkipped } from './rules';
+import { notifySignal } from './feed';
 import { raiseSignal } from './signals';
+import { announceSignal } from './webhooks';
 import { type DayWindow, Findings, judges, type SubjectKind, subjectKinds, subjectsOfDay } from './t1-subjects';
 
 export const CHUNK_SIZE = 200;
@@ -71,7 +73,10 @@ export async function evaluateChunk(db: DbOrTx, clock: Clock, input: { runId: st
 
     const findings = new Findings();
     await judges[input.kind]({ db: tx, day, settings: run.settings as RunSettings, findings }, input.ids);
-    const raised = await raiseFindings(tx, clock.now(), day.businessDate, findings);
+    // Re-running a day older than the last successful run (a backfill) records what that day showed,
+    // but acts on nothing and reopens nothing a later day has already judged.
+    const [later] = await tx.select({ day: warningRuns.businessDate }).from(warningRuns).where(and(eq(warningRuns.status, 'succeeded'), gt(warningRuns.businessDate, input.businessDate))).limit(1);
+    const raised = await raiseFindings(tx, clock.now(), day.businessDate, findings, { backfill: !!later });
 
     await tx.update(warningRunChunks).set({ signals: raised.length }).where(and(eq(warningRunChunks.runId, input.runId), eq(warningRunChunks.chunkIndex, input.chunkIndex)));
     const finishedRun = await countChunk(tx, clock, input.runId, { subjects: input.ids.length, signals: raised.length, failed: false });
@@ -83,8 +88,18 @@ export async function evaluateChunk(db: DbOrTx, clock: Clock, input: { runId: st
  * Raises a chunk's findings in key order (two chunks touching the same signals lock them in
  * the same order, never a deadlock); findings linked to another (1+N) go after it.
  */
-async function raiseFindings(tx: DbOrTx, at: Date, businessDate: string, findings: Findings) {
-  const entries = [...findings.byKey.entries()].sort(([a, pa], [b, pb]) => Number(!!pa.linkedTo) - Number(!!pb.linkedTo) || (a < b ? -1 : a > b ? 1 : 0));
+async function raiseFindings(tx: DbOrTx, at: Date, businessDate: string, findings: Findings, mode: { backfill: boolean }) {
+  let entries = [...findings.byKey.entries()].sort(([a, pa], [b, pb]) => Number(!!pa.linkedTo) - Number(!!pb.linkedTo) || (a < b ? -1 : a > b ? 1 : 0));
+  if (mode.backfill && entries.length) {
+    const judgedLater = await tx.execute<{ key: string }>(sql`
+      select rule || '|' || subject_type || '|' || subject_id || '|' || bank_organization_id as key from signals
+      where business_date > ${businessDate} and rule = any(${`{${[...new Set(entries.map(([, p]) => p.rule))].join(',')}}`}::text[])`);
+    const later = new Set([...judgedLater].map((r) => r.key));
+    entries = entries.filter(([key]) => !later.has(key));
+  }
+  // Lines about to be frozen are locked first, in id order: two chunks freezing the same lines queue, never deadlock.
+  const lines = [...new Set(entries.filter(([, p]) => p.finding.severity === 'red' && p.creditLineId).map(([, p]) => p.creditLineId!))].sort();
+  if (lines.length && !mode.backfill) await tx.execute(sql`select id from credit_lines where id = any(${`{${lines.join(',')}}`}::uuid[]) order by id for update`);
   const idOf = new Map<string, string>();
   const raised: ChunkResult['raised'] = [];
   for (const [key, p] of entries) {
@@ -99,7 +114,7 @@ async function raiseFindings(tx: DbOrTx, at: Date, businessDate: string, finding
       programId: p.programId,
       creditLineId: p.creditLineId,
       linkedSignalId: p.linkedTo ? (idOf.get(p.linkedTo) ?? null) : null,
-    });
+    }, { automaticActions: !mode.backfill });
     idOf.set(key, signal.id);
     raised.push({ rule: p.rule, severity: p.finding.severity, created: signal.created });
   }
@@ -134,6 +149,11 @@ export async function recordChunkFailure(db: DbOrTx, clock: Clock, input: { runI
     if (!claimed.length) return null;
     return countChunk(tx, clock, input.runId, { subjects: 0, signals: 0, failed: true });
   });
+}
+
+/** A run that could not be fanned out (Redis refused its jobs): failed, so the night shows as skipped. */
+export async function failRun(db: DbOrTx, clock: Clock, runId: string) {
+  await db.update(warningRuns).set({ status: 'failed', finishedAt: clock.now() }).where(and(eq(warningRuns.id, runId), eq(warningRuns.status, 'running')));
 }
 
 export type RunView = ReturnType<typeof toRun>;
@@ -175,13 +195,17 @@ export async function runDayInProcess(db: DbOrTx, clock: Clock, input: { busines
 
 /** How far back a skipped night is looked for: older gaps were signalled when they were recent. */
 export const SKIPPED_NIGHT_LOOKBACK_DAYS = 7;
+/** A run still `running` after this long is stuck (its jobs were lost), not in progress. */
+export const STUCK_RUN_HOURS = 6;
 
 /**
- * A business day with no successful run (none started, or every run failed) is itself a
- * red signal to every bank: for that night nobody looked. Days before the first successful
- * run ever are not gaps (a new installation). Checked for the days up to `lastDay`.
+ * A business day with no successful run (none started, or every run failed or got stuck) is
+ * itself a red signal to every bank: for that night nobody looked. Only runs started after
+ * the day ended count (a run of a day still going judges half of it). Days before the first
+ * successful run ever are not gaps (a new installation). A day already signalled to a bank is
+ * not signalled again, even if someone closed it without re-running the day.
  */
-export async function checkSkippedNights(db: DbOrTx, clock: Clock, input: { lastDay: string }): Promise<string[]> {
+export async function checkSkippedNights(db: DbOrTx, clock: Clock, input: { lastDay: string; timeZone: string }): Promise<string[]> {
   const firstDay = addDays(input.lastDay, -(SKIPPED_NIGHT_LOOKBACK_DAYS - 1));
   const [first] = await db.select({ day: sql<string | null>`min(${warningRuns.businessDate})` }).from(warningRuns).where(eq(warningRuns.status, 'succeeded'));
   if (!first?.day) return [];
@@ -190,15 +214,20 @@ export async function checkSkippedNights(db: DbOrTx, clock: Clock, input: { last
     .from(warningRuns)
     .where(and(gte(warningRuns.businessDate, firstDay), lte(warningRuns.businessDate, input.lastDay)));
   const banks = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.kind, 'bank'));
+  const now = clock.now();
   const skipped: string[] = [];
   for (let day = firstDay > first.day ? firstDay : addDays(first.day, 1); day <= input.lastDay; day = addDays(day, 1)) {
-    const ofDay = runs.filter((r) => r.day === day).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
-    if (ofDay.some((r) => r.status === 'running')) continue; // not skipped: still going
-    const finding = warningRunSkipped.evaluate({ businessDate: day, succeededRuns: ofDay.filter((r) => r.status === 'succeeded').length, lastRunStatus: ofDay[0]?.status ?? null }, {});
+    const dayEnd = dayWindow(day, input.timeZone).to;
+    const ofDay = runs.filter((r) => r.day === day && r.startedAt >= dayEnd).sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
+    if (ofDay.some((r) => r.status === 'running' && now.getTime() - r.startedAt.getTime() < STUCK_RUN_HOURS * 3_600_000)) continue; // still going
+    const succeededRuns = ofDay.filter((r) => r.status === 'succeeded').length;
+    const finding = warningRunSkipped.evaluate({ businessDate: day, succeededRuns, lastRunStatus: ofDay[0] ? (ofDay[0].status === 'running' ? 'stuck' : ofDay[0].status) : null }, {});
     if (!finding) continue;
     skipped.push(day);
+    const told = new Set((await db.select({ bank: signals.bankOrganizationId }).from(signals).where(and(eq(signals.rule, warningRunSkipped.id), eq(signals.subjectType, 'business_day'), eq(signals.subjectId, day)))).map((r) => r.bank));
     for (const bank of banks) {
-      await raiseSignal(db, clock.now(), { rule: warningRunSkipped.id, subjectType: 'business_day', subjectId: day, bankOrganizationId: bank.id, severity: finding.severity, evidence: { ...finding.evidence, message: `No successful T+1 run for business day ${day}: re-run it (POST /v1/warning-runs or npm run warnings:run -- --date ${day})` }, businessDate: day });
+      if (told.has(bank.id)) continue;
+      await raiseSignal(db, now, { rule: warningRunSkipped.id, subjectType: 'business_day', subjectId: day, bankOrganizationId: bank.id, severity: finding.severity, evidence: { ...finding.evidence, message: `No successful T+1 run for business day ${day}: re-run it (POST /v1/warning-runs or npm run warnings:run -- --date ${day})` }, businessDate: day });
     }
   }
   return skipped;
@@ -207,10 +236,18 @@ export async function checkSkippedNights(db: DbOrTx, clock: Clock, input: { last
 /** Yesterday in the business time zone: the T of a run started now. */
 export const yesterday = (clock: Clock, timeZone: string) => addDays(businessDate(clock.now(), timeZone), -1);
 
-/** Open skipped-night signals of a day that now has a successful run (a backfill) are closed by the platform. */
+/** Open skipped-night signals of a day that now has a successful run (a backfill) are closed by the platform, audited and announced. */
 async function closeSkippedNight(db: DbOrTx, clock: Clock, day: string) {
-  await db
+  const now = clock.now();
+  const note = `A T+1 run for ${day} succeeded`;
+  const closed = await db
     .update(signals)
-    .set({ status: 'resolved', statusNote: `A T+1 run for ${day} succeeded`, statusChangedBy: 'system:warnings', statusChangedAt: clock.now() })
-    .where(and(eq(signals.rule, warningRunSkipped.id), eq(signals.subjectType, 'business_day'), eq(signals.subjectId, day), inArray(signals.status, ['open', 'acknowledged'])));
+    .set({ status: 'resolved', statusNote: note, statusChangedBy: 'system:warnings', statusChangedAt: now })
+    .where(and(eq(signals.rule, warningRunSkipped.id), eq(signals.subjectType, 'business_day'), eq(signals.subjectId, day), inArray(signals.status, ['open', 'acknowledged'])))
+    .returning();
+  for (const row of closed) {
+    await db.insert(auditEvents).values({ organizationId: row.bankOrganizationId, actorType: 'system:warnings', action: 'signal.resolved', subjectType: 'signal', subjectId: row.id, data: { before: { status: 'open' }, after: { status: 'resolved' }, note }, occurredAt: now });
+    await announceSignal(db, now, row, 'signal.resolved');
+    await notifySignal(db, { id: row.id, bankOrganizationId: row.bankOrganizationId, type: 'signal.resolved' });
+  }
 }

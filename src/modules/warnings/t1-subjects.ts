@@ -79,6 +79,8 @@ type Rows<T> = T[];
 const ids = (list: string[]) => sql`${`{${list.join(',')}}`}::uuid[]`;
 const texts = (list: string[]) => sql`${`{${list.join(',')}}`}::text[]`;
 const iso = (d: Date) => d.toISOString();
+/** The last instant of a day: a price stamped 00:00 on T+1 belongs to T+1. */
+const justBefore = (d: Date) => new Date(d.getTime() - 1);
 const big = (v: string | null | undefined) => BigInt(v ?? '0');
 
 /** What one evaluation needs: the chunk's subject ids, the day, the run's settings, where findings go. */
@@ -107,6 +109,7 @@ type LineRow = {
   liquidation_line_bp: number | null;
   terms_haircut_bp: number | null;
   price_max_age_hours: number | null;
+  ever_pledged: boolean;
 };
 type LotRow = {
   credit_line_id: string;
@@ -122,6 +125,14 @@ type LotRow = {
   sensed_prev: string;
 };
 
+/**
+ * Released at an instant: the outbound movements of the lot, after the pledge was made, that
+ * the real-time check matched to a release order (checked, not unauthorized) — movements have
+ * a time, a release order's running total does not.
+ */
+const releasedBefore = (at: Date) =>
+  sql`coalesce(sum(-t.signed_quantity) filter (where t.signed_quantity < 0 and t.received_at >= p.created_at and t.received_at < ${iso(at)}::timestamptz and t.checked_at is not null and t.unauthorized_pledge_id is null), 0)::text`;
+
 /** Outstanding at an instant: the immutable journal summed up to it. */
 const outstandingAt = (lineId: ReturnType<typeof sql>, at: Date) => sql`coalesce((select sum(j.amount_fen) from credit_line_journal j where j.credit_line_id = ${lineId} and j.created_at < ${iso(at)}::timestamptz), 0)::text`;
 
@@ -132,7 +143,8 @@ async function judgeCreditLines(j: Judging, lineIds: string[]) {
     ...(await db.execute<LineRow>(sql`
       select l.id, l.program_id, l.bank_organization_id, l.limit_fen::text, l.expires_on::text,
         ${outstandingAt(sql`l.id`, day.to)} as outstanding_end, ${outstandingAt(sql`l.id`, day.from)} as outstanding_prev,
-        ct.warning_line_bp, ct.liquidation_line_bp, ct.haircut_bp as terms_haircut_bp, ct.price_max_age_hours
+        ct.warning_line_bp, ct.liquidation_line_bp, ct.haircut_bp as terms_haircut_bp, ct.price_max_age_hours,
+        exists (select 1 from pledges p where p.credit_line_id = l.id and p.created_at < ${iso(day.to)}::timestamptz) as ever_pledged
       from credit_lines l left join collateral_terms ct on ct.program_id = l.program_id
       where l.id = any(${ids(lineIds)})`)),
   ];
@@ -140,12 +152,11 @@ async function judgeCreditLines(j: Judging, lineIds: string[]) {
   const lots: Rows<LotRow> = [
     ...(await db.execute<LotRow>(sql`
       select p.credit_line_id, p.created_at::text, p.released_at::text, pl.sku_id, s.code as sku_code, s.haircut_bp as sku_haircut_bp, pl.pledged_quantity::text,
-        coalesce((select sum(r.released_quantity) from release_orders r where r.pledge_id = p.id and r.lot_code = pl.lot_code and r.created_at < ${iso(day.to)}::timestamptz), 0)::text as released_end,
-        coalesce((select sum(r.released_quantity) from release_orders r where r.pledge_id = p.id and r.lot_code = pl.lot_code and r.created_at < ${iso(day.from)}::timestamptz), 0)::text as released_prev,
-        m.sensed_end, m.sensed_prev
+        m.sensed_end, m.sensed_prev, m.released_end, m.released_prev
       from pledges p join pledge_lots pl on pl.pledge_id = p.id join skus s on s.id = pl.sku_id
       left join lateral (
-        select coalesce(sum(t.signed_quantity), 0)::text as sensed_end, coalesce(sum(t.signed_quantity) filter (where t.received_at < ${iso(day.from)}::timestamptz), 0)::text as sensed_prev
+        select coalesce(sum(t.signed_quantity), 0)::text as sensed_end, coalesce(sum(t.signed_quantity) filter (where t.received_at < ${iso(day.from)}::timestamptz), 0)::text as sensed_prev,
+          ${releasedBefore(day.to)} as released_end, ${releasedBefore(day.from)} as released_prev
         from telemetry_events t
         where t.warehouse_id = pl.warehouse_id and t.lot_code = pl.lot_code and t.kind = 'movement' and t.signed_quantity is not null
           and t.received_at < ${iso(day.to)}::timestamptz and (p.released_at is null or t.received_at <= p.released_at)
@@ -153,7 +164,7 @@ async function judgeCreditLines(j: Judging, lineIds: string[]) {
       where p.credit_line_id = any(${ids(lineIds)}) and p.created_at < ${iso(day.to)}::timestamptz and (p.released_at is null or p.released_at >= ${iso(day.from)}::timestamptz)`)),
   ];
   const skuIds = [...new Set(lots.map((l) => l.sku_id))];
-  const [pricesEnd, pricesPrev] = await Promise.all([latestPrices(db, skuIds, day.to), latestPrices(db, skuIds, day.from)]);
+  const [pricesEnd, pricesPrev] = await Promise.all([latestPrices(db, skuIds, justBefore(day.to)), latestPrices(db, skuIds, justBefore(day.from))]);
   const lotsByLine = new Map<string, LotRow[]>();
   for (const l of lots) (lotsByLine.get(l.credit_line_id) ?? lotsByLine.set(l.credit_line_id, []).get(l.credit_line_id)!).push(l);
 
@@ -176,7 +187,9 @@ async function judgeCreditLines(j: Judging, lineIds: string[]) {
         maxAgeMs,
       );
     };
-    if (line.warning_line_bp !== null && line.liquidation_line_bp !== null && lineLots.length && outstandingEnd > 0n) {
+    // A line that has had collateral is judged even with none left (all released, outstanding remains: coverage 0);
+    // a receivables-only line in the same program never had any and is not a collateral case.
+    if (line.warning_line_bp !== null && line.liquidation_line_bp !== null && line.ever_pledged && outstandingEnd > 0n) {
       const end = valueAt(day.to, pricesEnd, true);
       const prev = valueAt(day.from, pricesPrev, false);
       const coverageBp = coverageOf(end.collateralValueFen, outstandingEnd, end.missingPrices);
@@ -205,6 +218,8 @@ type PledgeLotRow = {
   tolerance_bp: number;
   nominal_unit_weight_grams: number;
   booked_end: string;
+  created_at: string;
+  released_at: string | null;
 };
 
 /** Pledges: T's unauthorized outbounds, and T's last count and weighing of each lot against the book. */
@@ -213,8 +228,12 @@ async function judgePledges(j: Judging, pledgeIds: string[]) {
   const lots = [
     ...(await db.execute<PledgeLotRow>(sql`
       select p.id as pledge_id, p.bank_organization_id, p.credit_line_id, l.program_id, pl.warehouse_id, pl.lot_code, pl.zone, s.tolerance_bp, s.nominal_unit_weight_grams,
-        (pl.pledged_quantity - coalesce((select sum(r.released_quantity) from release_orders r where r.pledge_id = p.id and r.lot_code = pl.lot_code and r.created_at < ${iso(day.to)}::timestamptz), 0))::text as booked_end
+        p.created_at::text, p.released_at::text, (pl.pledged_quantity - m.released_end)::text as booked_end
       from pledges p join pledge_lots pl on pl.pledge_id = p.id join skus s on s.id = pl.sku_id join credit_lines l on l.id = p.credit_line_id
+      left join lateral (
+        select ${releasedBefore(day.to)}::bigint as released_end from telemetry_events t
+        where t.warehouse_id = pl.warehouse_id and t.lot_code = pl.lot_code and t.kind = 'movement' and t.signed_quantity is not null and t.received_at < ${iso(day.to)}::timestamptz
+      ) m on true
       where p.id = any(${ids(pledgeIds)})`)),
   ];
   const pledgeOf = new Map(lots.map((l) => [l.pledge_id, l]));
@@ -230,35 +249,34 @@ async function judgePledges(j: Judging, pledgeIds: string[]) {
     findings.add({ rule: unauthorizedOutbound.id, subjectType: 'pledge', subjectId: p.pledge_id, bank: p.bank_organization_id, programId: p.program_id, creditLineId: p.credit_line_id }, f);
   }
 
-  const warehouses = [...new Set(lots.map((l) => l.warehouse_id))];
+  // Counts and weighings judge the pledges still alive at the end of T, each against readings taken while it was.
+  const alive = lots.filter((l) => !l.released_at || new Date(l.released_at) >= day.to);
+  const warehouses = [...new Set(alive.map((l) => l.warehouse_id))];
   if (!warehouses.length) return;
-  // The last count of each zone and the last weighing of each lot during T (count and weight events carry no lot column).
-  const measures = await db.execute<{ kind: 'count' | 'weight'; warehouse_id: string; zone: string | null; lot_code: string | null; body: { counts?: { lotCode: string; quantity: number }[]; grossGrams?: number }; received_at: string; device_id: string; seq: string }>(sql`
-    select distinct on (kind, warehouse_id, coalesce(body->>'zone', ''), coalesce(body->>'lotCode', ''))
-      kind, warehouse_id, body->>'zone' as zone, body->>'lotCode' as lot_code, body, received_at::text, device_id, seq::text
-    from telemetry_events
-    where warehouse_id = any(${ids(warehouses)}) and lot_code is null and kind in ('count', 'weight')
-      and received_at >= ${iso(day.from)}::timestamptz and received_at < ${iso(day.to)}::timestamptz
-    order by kind, warehouse_id, coalesce(body->>'zone', ''), coalesce(body->>'lotCode', ''), received_at desc, seq desc`);
-  const lastCount = new Map<string, (typeof measures)[number]>();
-  const lastWeight = new Map<string, (typeof measures)[number]>();
-  for (const m of measures) {
-    if (m.kind === 'count') lastCount.set(`${m.warehouse_id}|${m.zone}`, m);
-    else lastWeight.set(`${m.warehouse_id}|${m.lot_code}`, m);
-  }
-  for (const l of lots) {
+  type Reading = { kind: 'count' | 'weight'; warehouse_id: string; zone: string | null; lot_code: string | null; body: { counts?: { lotCode: string; quantity: number }[]; grossGrams?: number }; received_at: string; device_id: string; seq: string };
+  // T's counts and weighings in these warehouses, newest first (count and weight events carry no lot column).
+  const readings = [
+    ...(await db.execute<Reading>(sql`
+      select kind, warehouse_id, body->>'zone' as zone, body->>'lotCode' as lot_code, body, received_at::text, device_id, seq::text
+      from telemetry_events
+      where warehouse_id = any(${ids(warehouses)}) and lot_code is null and kind in ('count', 'weight')
+        and received_at >= ${iso(day.from)}::timestamptz and received_at < ${iso(day.to)}::timestamptz
+      order by received_at desc, seq desc`)),
+  ];
+  const latest = (l: PledgeLotRow, match: (r: Reading) => boolean) => readings.find((r) => r.warehouse_id === l.warehouse_id && new Date(r.received_at) >= new Date(l.created_at) && match(r));
+  for (const l of alive) {
     const bookedQuantity = Number(l.booked_end);
     const at = { subjectType: 'pledge', subjectId: l.pledge_id, bank: l.bank_organization_id, programId: l.program_id, creditLineId: l.credit_line_id };
-    const count = lastCount.get(`${l.warehouse_id}|${l.zone}`);
+    const count = latest(l, (r) => r.kind === 'count' && r.zone === l.zone);
     if (count) {
       // A pledged lot the count of its zone did not list was counted as zero.
       const sensedQuantity = count.body.counts?.find((c) => c.lotCode === l.lot_code)?.quantity ?? 0;
       const f = judge(settings, l.program_id, stockCountDiscrepancy, { bookedQuantity, sensedQuantity, toleranceBp: l.tolerance_bp });
       findings.add({ ...at, rule: stockCountDiscrepancy.id }, f && { ...f, evidence: { ...f.evidence, lotCode: l.lot_code, countedAt: count.received_at, deviceId: count.device_id, seq: Number(count.seq) } });
     }
-    const weighed = lastWeight.get(`${l.warehouse_id}|${l.lot_code}`);
-    if (weighed && weighed.body.grossGrams !== undefined) {
-      const grossGrams = weighed.body.grossGrams;
+    const weighed = latest(l, (r) => r.kind === 'weight' && r.lot_code === l.lot_code && r.body.grossGrams !== undefined);
+    if (weighed) {
+      const grossGrams = weighed.body.grossGrams!;
       const f = judge(settings, l.program_id, weightDiscrepancy, { bookedQuantity, sensedQuantity: grossGrams / l.nominal_unit_weight_grams, toleranceBp: l.tolerance_bp, grossGrams, nominalUnitWeightGrams: l.nominal_unit_weight_grams });
       findings.add({ ...at, rule: weightDiscrepancy.id }, f && { ...f, evidence: { ...f.evidence, lotCode: l.lot_code, weighedAt: weighed.received_at, deviceId: weighed.device_id, seq: Number(weighed.seq) } });
     }
@@ -409,11 +427,12 @@ async function judgeEnterprises(j: Judging, creditCodes: string[]) {
   }
   const fetched = await db.execute<{ credit_code: string; last: string | null }>(sql`
     select credit_code, max(last_success_at)::text as last from registry_fetch_status
-    where credit_code = any(${texts(creditCodes)}) and last_success_at < ${iso(day.to)}::timestamptz group by credit_code`);
+    where credit_code = any(${texts(creditCodes)}) group by credit_code`);
   const lastOf = new Map(fetched.map((f) => [f.credit_code, f.last]));
   for (const code of creditCodes) {
     const last = lastOf.get(code);
-    const daysSinceSuccess = last ? Math.floor((day.to.getTime() - new Date(last).getTime()) / 86_400_000) : null;
+    // Only the latest success is kept; one after the end of T (the 01:00 pull) means fresh data.
+    const daysSinceSuccess = last ? Math.max(0, Math.floor((day.to.getTime() - new Date(last).getTime()) / 86_400_000)) : null;
     for (const bank of watch.get(code) ?? []) {
       for (const programId of contextsOf(code, bank)) {
         findings.add({ rule: registryDataStale.id, subjectType: 'enterprise', subjectId: code, bank, programId, creditLineId: null }, judge(settings, programId, registryDataStale, { daysSinceSuccess }));
