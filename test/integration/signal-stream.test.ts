@@ -13,37 +13,46 @@ beforeAll(async () => {
 });
 afterAll(async () => feed.close());
 
+/** Opens the stream as `key` and reads it until a pattern shows (or 10 s pass). */
+async function openStream(app: Awaited<ReturnType<typeof testApp>>['app'], key: string, query = '') {
+  const controller = new AbortController();
+  const res = await app.request(`/v1/signals/stream${query}`, { headers: { authorization: `Bearer ${key}` }, signal: controller.signal });
+  const reader = res.body!.getReader();
+  let text = '';
+  const readUntil = async (pattern: RegExp) => {
+    const until = Date.now() + 10_000;
+    while (!pattern.test(text)) {
+      if (Date.now() > until) throw new Error(`stream did not show ${pattern}: ${text}`);
+      const { value, done } = await reader.read();
+      if (done) throw new Error('stream ended');
+      text += new TextDecoder().decode(value);
+    }
+  };
+  const close = async () => {
+    controller.abort();
+    await reader.cancel().catch(() => {});
+  };
+  return { res, readUntil, text: () => text, close };
+}
+
 describe('live signal stream (server-sent events)', () => {
   it("streams the bank's new and changed signals, and never another bank's", async () => {
     const { app } = await testApp({ signalFeed: feed });
     const f = await factories();
     const risk = await f.actor('risk_officer');
     const stranger = await f.actor('risk_officer');
-    const controller = new AbortController();
-    const res = await app.request('/v1/signals/stream', { headers: { authorization: `Bearer ${risk.key}` }, signal: controller.signal });
+    const { res, readUntil, text, close } = await openStream(app, risk.key);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const reader = res.body!.getReader();
-    let text = '';
-    const readUntil = async (pattern: RegExp) => {
-      const until = Date.now() + 10_000;
-      while (!pattern.test(text)) {
-        if (Date.now() > until) throw new Error(`stream did not show ${pattern}: ${text}`);
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        text += new TextDecoder().decode(value);
-      }
-    };
     await readUntil(/event: ready/);
     const { database } = await services();
     await raiseSignal(database.db, new Date(), { rule: 'device_offline', subjectType: 'pledge', subjectId: randomBytes(6).toString('hex'), bankOrganizationId: stranger.organizationId, severity: 'orange', evidence: {} });
     const mine = await raiseSignal(database.db, new Date(), { rule: 'unauthorized_outbound', subjectType: 'pledge', subjectId: randomBytes(6).toString('hex'), bankOrganizationId: risk.organizationId, severity: 'red', evidence: { quantity: 7 } });
     await readUntil(new RegExp(`event: signal.raised\\ndata: .*"id":"${mine.id}"`));
-    expect(text).not.toContain('device_offline');
+    expect(text()).not.toContain('device_offline');
     await ok(call(app, 'POST', `/v1/signals/${mine.id}/acknowledge`, { key: risk.key, body: { note: 'on it' } }));
     await readUntil(/event: signal.acknowledged/);
-    controller.abort();
-    await reader.cancel().catch(() => {});
+    await close();
   });
 
   it('per role and filter: a credit officer follows the signals about credit lines, here only the red ones', async () => {
@@ -52,19 +61,7 @@ describe('live signal stream (server-sent events)', () => {
     const risk = await f.actor('risk_officer');
     const credit = await f.actor('credit_officer', risk.organizationId);
     expect((await call(app, 'GET', '/v1/signals/stream?severity=purple', { key: credit.key })).status).toBe(400);
-    const controller = new AbortController();
-    const res = await app.request('/v1/signals/stream?severity=red', { headers: { authorization: `Bearer ${credit.key}` }, signal: controller.signal });
-    const reader = res.body!.getReader();
-    let text = '';
-    const readUntil = async (pattern: RegExp) => {
-      const until = Date.now() + 10_000;
-      while (!pattern.test(text)) {
-        if (Date.now() > until) throw new Error(`stream did not show ${pattern}: ${text}`);
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        text += new TextDecoder().decode(value);
-      }
-    };
+    const { readUntil, text, close } = await openStream(app, credit.key, '?severity=red');
     await readUntil(/event: ready/);
     const { database } = await services();
     const line = randomUUID();
@@ -73,10 +70,9 @@ describe('live signal stream (server-sent events)', () => {
     const redNoLine = await raiseSignal(database.db, new Date(), { ...base, rule: 'registry_dishonest_debtor_added', subjectType: 'enterprise', subjectId: randomBytes(6).toString('hex'), severity: 'red' });
     const redOnLine = await raiseSignal(database.db, new Date(), { ...base, rule: 'unauthorized_outbound', subjectId: randomBytes(6).toString('hex'), severity: 'red', creditLineId: line });
     await readUntil(new RegExp(`"id":"${redOnLine.id}"`));
-    expect(text).not.toContain(orangeOnLine.id);
-    expect(text).not.toContain(redNoLine.id);
-    controller.abort();
-    await reader.cancel().catch(() => {});
+    expect(text()).not.toContain(orangeOnLine.id);
+    expect(text()).not.toContain(redNoLine.id);
+    await close();
   });
 });
 

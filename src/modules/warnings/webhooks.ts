@@ -9,6 +9,7 @@ import { AppError, notFound } from '../../lib/errors';
 import { parseInput } from '../../lib/validation';
 import { recordAudit } from '../audit/record-audit';
 import { decryptSecret, encryptSecret, type SecretKey } from '../devices/secrets';
+import { signalView } from './digest';
 
 export const createEndpointInput = z
   .object({ url: z.url({ protocol: /^https?$/ }).max(2000).openapi({ example: 'https://risk.bank.example/threeflow/webhooks' }) })
@@ -88,17 +89,8 @@ export async function announceSignal(tx: DbOrTx, at: Date, signal: typeof signal
   const payload = {
     type: eventType,
     timestamp: at.toISOString(),
-    data: {
-      id: signal.id,
-      rule: signal.rule,
-      severity: signal.severity,
-      status: signal.status,
-      subjectType: signal.subjectType,
-      subjectId: signal.subjectId,
-      evidence: signal.evidence,
-      firstSeenAt: signal.firstSeenAt.toISOString(),
-      lastSeenAt: signal.lastSeenAt.toISOString(),
-    },
+    // The same view of a signal as the API and the live stream give.
+    data: signalView(signal),
   };
   await tx.insert(webhookDeliveries).values(endpoints.map((e) => ({ endpointId: e.id, eventType, payload, createdAt: at })));
 }
