@@ -63,6 +63,7 @@ describe('risk console', () => {
     await page.fill('#key', risk.key);
     await page.click('#login button[type=submit]');
     await page.waitForSelector(`tr[data-id="${red.id}"]`);
+    expect(await page.isVisible('#login')).toBe(false); // the sign-in form is gone once signed in
     const ids = await page.$$eval('#signals tbody tr', (rows) => rows.map((r) => r.getAttribute('data-id')));
     expect(ids).toEqual([red.id, yellow.id]); // worst first; the other bank's never shows
     expect(ids).not.toContain(theirs.id);
