@@ -60,6 +60,17 @@ describe('real-time checks are exactly-once and never lost', () => {
     expect(event!.unauthorizedPledgeId).toBe(pledge.id);
   });
 
+  it('a rule the program switched off raises nothing in real time, but the fact is kept for the night', async () => {
+    const { database, dev, pledge, lot, w, app } = await pledgedLotWithRelease(10);
+    expect((await call(app, 'PUT', `/v1/programs/${w.program.id}/warning-rules/unauthorized_outbound`, { key: w.risk.key, body: { enabled: false, params: {} } })).status).toBe(200);
+    const m = deviceMessage(dev.device.id, dev.secret, 1, 'movement', { direction: 'out', lotCode: lot, skuCode: 'COIL-A', quantity: 500 });
+    await ingestBatch(database.db, { secretKey, maxClockSkewSeconds: 300, maxMessageAgeSeconds: 86_400 }, [{ topic: m.topic, payload: Buffer.from(m.payload), receivedAt: new Date() }]);
+    expect(await evaluateDeviceEvent(database.db, systemClock, { deviceId: dev.device.id, seq: 1 })).not.toContainEqual(expect.objectContaining({ rule: 'unauthorized_outbound' }));
+    expect(await database.sql`select 1 from signals where subject_id = ${pledge.id} and rule = 'unauthorized_outbound'`).toHaveLength(0);
+    const [event] = await database.db.select().from(telemetryEvents).where(and(eq(telemetryEvents.deviceId, dev.device.id), eq(telemetryEvents.seq, 1)));
+    expect(event!.unauthorizedPledgeId).toBe(pledge.id);
+  });
+
   it('an event whose job was never enqueued is found by the outbox sweep and evaluated', async () => {
     const { database, dev, pledge, lot } = await pledgedLotWithRelease(10);
     const m = deviceMessage(dev.device.id, dev.secret, 1, 'movement', { direction: 'out', lotCode: lot, skuCode: 'COIL-A', quantity: 500 });

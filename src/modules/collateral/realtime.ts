@@ -4,7 +4,8 @@ import type { DbOrTx } from '../../db/client';
 import type { Clock } from '../../lib/clock';
 import { computeCoverage } from './coverage';
 import { coverageBelowLines, outsideTolerance, priceMissingOrStale } from '../warnings/rules';
-import { raiseSignal, releaseBlockedBy, type SignalSeverity } from '../warnings/signals';
+import { ruleEnabledForLine } from '../warnings/policies';
+import { raiseSignal, releaseBlockedBy, type SignalInput, type SignalSeverity } from '../warnings/signals';
 
 type Event = typeof telemetryEvents.$inferSelect;
 
@@ -48,6 +49,13 @@ export async function uncheckedEvents(db: DbOrTx, olderThan: Date, limit: number
  * SKU's tolerance (shortfall / 以次充好). Returns the rules that fired. Idempotent per event:
  * the event is marked checked in the same transaction, so a retried job consumes nothing twice.
  */
+/** Raises a real-time signal unless the line's program switched the rule off. */
+async function raiseLive(db: DbOrTx, at: Date, input: SignalInput & { creditLineId: string }): Promise<boolean> {
+  if (!(await ruleEnabledForLine(db, input.creditLineId, input.rule))) return false;
+  await raiseSignal(db, at, input);
+  return true;
+}
+
 /** A real-time rule that fired, for the job's log and metrics. */
 export interface Fired {
   rule: string;
@@ -72,7 +80,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
       if (blockedBy.length || !(await consumeRelease(tx, movedLot.pledge.id, event, quantity))) {
         // Kept on the event: the night run counts T's unauthorized outbounds from here.
         await tx.update(telemetryEvents).set({ unauthorizedPledgeId: movedLot.pledge.id }).where(and(eq(telemetryEvents.deviceId, event.deviceId), eq(telemetryEvents.seq, event.seq)));
-        await raiseSignal(tx, now, {
+        const raised = await raiseLive(tx, now, {
           rule: 'unauthorized_outbound',
           subjectType: 'pledge',
           subjectId: movedLot.pledge.id,
@@ -89,7 +97,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
             ...(blockedBy.length ? { releaseBlockedBySignals: blockedBy.map((b) => b.id) } : {}),
           },
         });
-        fired.push({ rule: 'unauthorized_outbound', severity: 'red' });
+        if (raised) fired.push({ rule: 'unauthorized_outbound', severity: 'red' });
       }
     }
 
@@ -99,7 +107,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
       const affected = await tx.select({ pledge: pledges }).from(pledges).where(and(eq(pledges.warehouseId, event.warehouseId), eq(pledges.status, 'active')));
       const severity = body.type === 'tamper' || body.type === 'geofence' ? 'red' : 'orange';
       for (const { pledge } of affected) {
-        await raiseSignal(tx, now, {
+        await raiseLive(tx, now, {
           rule: `device_alarm_${body.type}`,
           subjectType: 'pledge',
           subjectId: pledge.id,
@@ -136,7 +144,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
         if (outsideTolerance({ bookedQuantity: booked, sensedQuantity: sensed, toleranceBp: hit.sku.toleranceBp, grossGrams: item.grams, nominalUnitWeightGrams: hit.sku.nominalUnitWeightGrams })) {
           const rule = event.kind === 'count' ? 'stock_count_discrepancy' : 'weight_discrepancy';
           const severity = sensed < booked ? 'red' : 'orange';
-          await raiseSignal(tx, now, {
+          const raised = await raiseLive(tx, now, {
             rule,
             subjectType: 'pledge',
             subjectId: hit.pledge.id,
@@ -145,7 +153,7 @@ export async function evaluateDeviceEvent(db: DbOrTx, clock: Clock, ref: { devic
             severity,
             evidence: { ...evidenceBase, lotCode: item.lotCode, bookedQuantity: booked, sensedQuantity: sensed, toleranceBp: hit.sku.toleranceBp, grossGrams: item.grams, nominalUnitWeightGrams: hit.sku.nominalUnitWeightGrams },
           });
-          fired.push({ rule, severity });
+          if (raised) fired.push({ rule, severity });
         }
       }
     }
@@ -187,7 +195,7 @@ export async function checkSilentDevices(db: DbOrTx, clock: Clock): Promise<numb
   for (const d of silent) {
     const affected = await db.select({ pledge: pledges }).from(pledges).where(and(eq(pledges.warehouseId, d.warehouse_id), eq(pledges.status, 'active')));
     for (const { pledge } of affected) {
-      await raiseSignal(db, now, {
+      await raiseLive(db, now, {
         rule: 'device_offline',
         subjectType: 'pledge',
         subjectId: pledge.id,
@@ -212,7 +220,7 @@ export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: 
   if (!rule) return null;
   const severity = coverage.status === 'warning' ? 'orange' : 'red';
   const [line] = await db.select({ bank: creditLines.bankOrganizationId }).from(creditLines).where(eq(creditLines.id, creditLineId));
-  await raiseSignal(db, clock.now(), {
+  const raised = await raiseLive(db, clock.now(), {
     rule,
     subjectType: 'credit_line',
     subjectId: creditLineId,
@@ -229,7 +237,7 @@ export async function checkLineCoverage(db: DbOrTx, clock: Clock, creditLineId: 
       missingPrices: coverage.missingPrices,
     },
   });
-  return { rule, severity };
+  return raised ? { rule, severity } : null;
 }
 
 /** Every line with active pledges: prices age and outstanding moves even when no device speaks. */

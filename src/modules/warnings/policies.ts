@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from '@hono/zod-openapi';
-import { programRuleSettings, warningPolicies } from '../../db/schema';
+import { creditLines, programRuleSettings, warningPolicies } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { actorName, type Ctx, requireOwnBank, requireRole } from '../../lib/context';
 import { AppError, notFound } from '../../lib/errors';
@@ -47,6 +47,20 @@ export function paramsFor<R extends { id: string; params: z.ZodTypeAny }>(settin
   const s = programId ? settings[programId]?.rules[rule.id] : undefined;
   if (s && !s.enabled) return null;
   return rule.params.parse(s?.params ?? {}) as z.output<R['params']>;
+}
+
+/**
+ * Whether a program runs a rule now (real-time checks read the live setting; the nightly run
+ * reads the copy it made at its start). Rules outside the catalogue always run.
+ */
+export async function ruleEnabledForLine(db: DbOrTx, creditLineId: string, ruleId: string): Promise<boolean> {
+  if (!ruleById.has(ruleId)) return true;
+  const [row] = await db
+    .select({ enabled: programRuleSettings.enabled })
+    .from(programRuleSettings)
+    .innerJoin(creditLines, eq(creditLines.programId, programRuleSettings.programId))
+    .where(and(eq(creditLines.id, creditLineId), eq(programRuleSettings.ruleId, ruleId)));
+  return row?.enabled ?? true;
 }
 
 export async function policyOf(db: DbOrTx, programId: string): Promise<Policy> {
