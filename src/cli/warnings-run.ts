@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { connectDatabase } from '../db/client';
 import { resolveDatabase } from '../db/resolve';
-import { addDays, businessDate, systemClock } from '../lib/clock';
-import { runDayInProcess } from '../modules/warnings/t1-run';
+import { addDays, systemClock } from '../lib/clock';
+import { runDayInProcess, yesterday as yesterdayIn } from '../modules/warnings/t1-run';
 import { runCli } from './run';
 
 /**
@@ -11,10 +12,9 @@ import { runCli } from './run';
  */
 void runCli('warnings:run', async (env, log) => {
   const { values } = parseArgs({ options: { date: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } });
-  const yesterday = addDays(businessDate(systemClock.now(), env.BUSINESS_TZ), -1);
-  const from = values.from ?? values.date ?? yesterday;
+  const from = values.from ?? values.date ?? yesterdayIn(systemClock, env.BUSINESS_TZ);
   const to = values.to ?? values.date ?? from;
-  for (const d of [from, to]) if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new Error(`"${d}" is not a date YYYY-MM-DD`);
+  for (const d of [from, to]) if (!z.iso.date().safeParse(d).success) throw new Error(`"${d}" is not a date YYYY-MM-DD`);
   if (to < from) throw new Error('--to is before --from');
   const resolved = await resolveDatabase(env, log);
   const database = connectDatabase(resolved.url, { max: 2 });
