@@ -36,6 +36,7 @@ ALTER TABLE "signals" ADD COLUMN "proposed_resolution" text;--> statement-breakp
 ALTER TABLE "signals" ADD COLUMN "proposed_by" text;--> statement-breakpoint
 ALTER TABLE "signals" ADD COLUMN "proposed_note" text;--> statement-breakpoint
 ALTER TABLE "signals" ADD COLUMN "proposed_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "signals" ADD COLUMN "maker_checker" boolean DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE "signals" ADD COLUMN "actions" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "telemetry_events" ADD COLUMN "unauthorized_pledge_id" uuid;--> statement-breakpoint
 ALTER TABLE "warning_runs" ADD COLUMN "settings" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint

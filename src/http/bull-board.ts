@@ -6,6 +6,7 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
+import { auditEvents } from '../db/schema';
 import { AppError } from '../lib/errors';
 import { authenticateApiKey } from '../modules/parties/authenticate-api-key';
 import { problem } from './problem';
@@ -71,6 +72,21 @@ export function requirePlatformAdmin(deps: Pick<AppDeps, 'db' | 'clock'>): Middl
       throw new AppError('forbidden', 'Cross-site requests to the admin pages are refused; use the dashboard itself');
     }
     await next();
+    // Retrying, removing or emptying jobs changes what the platform does: each one leaves an audit row.
+    if (!SAFE_METHODS.has(c.req.method)) {
+      await deps.db.insert(auditEvents).values({
+        organizationId: actor.organizationId,
+        actorType: 'user',
+        actorUserId: actor.userId,
+        actorOrganizationId: actor.organizationId,
+        action: 'admin.queue_action',
+        subjectType: 'queue_dashboard',
+        subjectId: c.req.path,
+        data: { method: c.req.method, path: c.req.path, status: c.res.status },
+        requestId: c.get('requestId') ?? null,
+        occurredAt: deps.clock.now(),
+      });
+    }
   };
 }
 

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createMetrics, observeQueueDepth } from '../../src/http/metrics';
-import { call, expectProblem, factories, testApp } from '../support/harness';
+import { call, expectProblem, factories, services, testApp } from '../support/harness';
 import { testServices } from '../support/services';
 
 const prefix = `${inject('queuePrefix')}_ops`;
@@ -11,6 +11,7 @@ let warnings: Queue;
 let webhooks: Queue;
 let app: Awaited<ReturnType<typeof testApp>>['app'];
 let admin: string;
+let adminUserId: string;
 let riskOfficer: string;
 
 const basic = (secret: string, user = 'ops') => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
@@ -23,7 +24,9 @@ beforeAll(async () => {
   observeQueueDepth(metrics, [warnings, webhooks]);
   ({ app } = await testApp({ metrics, queues: [warnings, webhooks] }));
   const f = await factories();
-  admin = (await f.actor('platform_admin')).key;
+  const adminActor = await f.actor('platform_admin');
+  admin = adminActor.key;
+  adminUserId = adminActor.userId;
   riskOfficer = (await f.actor('risk_officer')).key;
 });
 
@@ -111,6 +114,11 @@ describe('BullMQ dashboard at /admin/queues', () => {
     expect(await webhooks.isPaused()).toBe(true);
     expect((await call(app, 'PUT', '/admin/queues/api/queues/webhooks/resume', { headers: sameOrigin })).status).toBeLessThan(300);
     expect(await webhooks.isPaused()).toBe(false);
+    // Each change made from the dashboard is audited under the admin who made it.
+    const { database } = await services();
+    const audited = await database.sql<{ subject_id: string; actor_user_id: string }[]>`
+      select subject_id, actor_user_id from audit_events where action = 'admin.queue_action' and actor_user_id = ${adminUserId} order by seq`;
+    expect(audited.map((a) => a.subject_id)).toEqual(['/admin/queues/api/queues/webhooks/pause', '/admin/queues/api/queues/webhooks/resume']);
   });
 
   it('stays out of the OpenAPI document', async () => {

@@ -240,6 +240,56 @@ describe('maker-checker on red (makerCheckerOnRed)', () => {
     expectProblem(await resolve(checker.key, 'resolved', 'again'), 409, 'conflict');
   });
 
+  it('switching the policy off afterwards does not let one officer close a red signal raised under it', async () => {
+    const w = await financingWorld(app, f);
+    const checker = await f.actor('risk_officer', w.credit.organizationId);
+    await setPolicy(w, { makerCheckerOnRed: true });
+    const red = await raise(w, { severity: 'red', rule: 'coverage_below_lines', creditLineId: w.line.id });
+    await setPolicy(w, { makerCheckerOnRed: false });
+    const resolve = (key: string) => call(app, 'POST', `/v1/signals/${red.id}/resolve`, { key, body: { resolution: 'resolved', note: 'fine now' } });
+    expect((await resolve(w.risk.key)).status).toBe(202); // still a proposal
+    expect((await ok(resolve(checker.key))).status).toBe('resolved');
+  });
+
+  it('a red signal on the supplier needs two officers when any program it stands against asks for it', async () => {
+    const w = await financingWorld(app, f);
+    const strictProgram = await financingWorld(app, f, { supplier: w.supplier });
+    // Same bank? financingWorld makes a new bank each time; put the strict program's line under w's bank instead.
+    expect(strictProgram.credit.organizationId).not.toBe(w.credit.organizationId);
+    await setPolicy(w, { makerCheckerOnRed: true });
+    const onSupplier = await raise(w, { severity: 'red', rule: 'repeated_refusals', subjectType: 'supplier', subjectId: w.supplier.organizationId });
+    expect((await ok(call(app, 'GET', `/v1/signals/${onSupplier.id}`, { key: w.risk.key }))).makerChecker).toBe(true);
+    // The other bank's program has no maker-checker: its own red signal on the same supplier closes in one step.
+    const theirs = await raise(strictProgram, { severity: 'red', rule: 'repeated_refusals', subjectType: 'supplier', subjectId: w.supplier.organizationId });
+    expect((await ok(call(app, 'POST', `/v1/signals/${theirs.id}/resolve`, { key: strictProgram.risk.key, body: { resolution: 'resolved', note: 'ok' } }))).status).toBe('resolved');
+    expect((await call(app, 'POST', `/v1/signals/${onSupplier.id}/resolve`, { key: w.risk.key, body: { resolution: 'resolved', note: 'ok' } })).status).toBe(202);
+  });
+
+  it('a signal that turns red is announced as escalated: on the stream and to the webhook endpoints, once', async () => {
+    const w = await financingWorld(app, f);
+    await ok(call(app, 'POST', '/v1/webhook-endpoints', { key: w.risk.key, body: { url: 'https://bank.example/threeflow' } }), 201);
+    const orange = await raise(w, { severity: 'orange', rule: 'coverage_below_lines', creditLineId: w.line.id });
+    const notices: SignalNotice[] = [];
+    const unsubscribe = feed.subscribe((n) => {
+      if (n.id === orange.id && n.type === 'signal.escalated') notices.push(n);
+    });
+    try {
+      expect((await raise(w, { severity: 'red', rule: 'coverage_below_lines', creditLineId: w.line.id })).id).toBe(orange.id);
+      await raise(w, { severity: 'red', rule: 'coverage_below_lines', creditLineId: w.line.id }); // a repeat: no news
+      for (let i = 0; i < 50 && !notices.length; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(notices).toHaveLength(1);
+    } finally {
+      unsubscribe();
+    }
+    const deliveries = await database.sql<{ event_type: string; severity: string }[]>`
+      select d.event_type, d.payload->'data'->>'severity' as severity from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+      where e.bank_organization_id = ${w.credit.organizationId} order by d.event_type`;
+    expect(deliveries).toEqual([
+      { event_type: 'signal.escalated', severity: 'red' },
+      { event_type: 'signal.raised', severity: 'orange' },
+    ]);
+  });
+
   it('orange signals, and red ones of programs without the policy, close in one step', async () => {
     const w = await financingWorld(app, f);
     const plain = await financingWorld(app, f);
@@ -263,8 +313,9 @@ describe('assignee', () => {
     const assign = (key: string, signalId: string, assigneeUserId: unknown) => call(app, 'POST', `/v1/signals/${signalId}/assign`, { key, body: { assigneeUserId } });
 
     const notices: SignalNotice[] = [];
+    // Only updates: the notice of a's own raising may still be on its way when we subscribe.
     const unsubscribe = feed.subscribe((n) => {
-      if (n.id === a.id) notices.push(n);
+      if (n.id === a.id && n.type === 'signal.updated') notices.push(n);
     });
     try {
       const assigned = await ok(assign(w.risk.key, a.id, colleague.userId));

@@ -53,7 +53,12 @@ async function seedProblems() {
   // 200 kg in before T: 200 × ¥200 × 70% = ¥28,000 against ¥12,000 (233%).
   const lot = uniqCode('LOT');
   const pledged = await ok(pledge(app, w, [{ lotCode: lot, skuCode: w.sku.code, quantity: 200 }]), 201);
-  // A second pledge of the same lot is refused (权属不清) and remembered as an attempt.
+  // Pledging goods another bank holds is refused (权属不清) and remembered as an attempt; re-sending
+  // the bank's own pledge is refused too but is no attempt by the supplier.
+  const otherBank = await collateralWorld(app, f, { operator: w.operator, warehouse: w.warehouse });
+  const theirLot = uniqCode('LOT');
+  await ok(pledge(app, otherBank, [{ lotCode: theirLot, skuCode: otherBank.sku.code, quantity: 5 }]), 201);
+  expect((await pledge(app, w, [{ lotCode: theirLot, skuCode: w.sku.code, quantity: 5 }])).status).toBe(409);
   expect((await pledge(app, w, [{ lotCode: lot, skuCode: w.sku.code, quantity: 5 }])).status).toBe(409);
 
   const gate = randomUUID();

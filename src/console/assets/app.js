@@ -35,7 +35,7 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 async function signIn(key) {
   state.key = key;
   const me = await api('GET', '/v1/me');
-  if (!['risk_officer', 'credit_officer', 'platform_admin'].includes(me.user.role)) throw new Error(`The console is for bank officers; this key belongs to a ${me.user.role}`);
+  if (!['risk_officer', 'credit_officer'].includes(me.user.role)) throw new Error(`The console is for a bank's risk and credit officers; this key belongs to a ${me.user.role}`);
   state.me = me;
   sessionStorage.setItem('threeflow.key', key);
   $('#login').hidden = true;
@@ -200,6 +200,11 @@ async function startStream() {
     state.stream = controller;
     try {
       const res = await fetch('/v1/signals/stream', { headers: { authorization: `Bearer ${state.key}` }, signal: controller.signal });
+      // A key no longer valid (or a role without the stream) will not get better by retrying.
+      if (res.status === 401 || res.status === 403) {
+        $('#list-error').textContent = 'The live stream refused this key; sign in again.';
+        return;
+      }
       if (!res.ok) throw new Error(`stream: ${res.status}`);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -228,6 +233,12 @@ function onEvent(block) {
   for (const line of block.split('\n')) {
     if (line.startsWith('event:')) event = line.slice(6).trim();
     else if (line.startsWith('data:')) data += line.slice(5).trim();
+  }
+  if (event === 'revoked') {
+    $('#live').className = 'live off';
+    $('#list-error').textContent = 'Your key was revoked; sign in again.';
+    state.stream?.abort();
+    return;
   }
   if (event === 'ready') {
     $('#live').className = 'live on';

@@ -224,6 +224,8 @@ export const signals = pgTable(
     proposedBy: text('proposed_by'),
     proposedNote: text('proposed_note'),
     proposedAt: ts('proposed_at'),
+    /** Set once the signal is red under a program that asks for maker-checker; sticky, so switching the policy off later does not undo it. */
+    makerChecker: boolean('maker_checker').notNull().default(false),
     /** What the platform did by itself (e.g. froze the line), with when. */
     actions: jsonb('actions').$type<{ action: string; at: string; detail?: unknown }[]>().notNull().default([]),
   },

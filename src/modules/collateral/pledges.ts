@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { collateralTerms, creditLines, financingEvents, pledgeLots, pledges, pledgeTags, releaseOrders, skus, warehouses } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
@@ -128,31 +128,37 @@ export async function createPledge({ ctx, input }: { ctx: Ctx; input: unknown })
   } catch (e) {
     // Lost a race: the winner has committed by now, so its pledge can be named (to its bank).
     const refusal = isUniqueViolation(e, 'pledge_lots_active_lot_uq') || isUniqueViolation(e, 'pledge_tags_active_uq') ? alreadyPledged(ctx, await findConflicts(ctx.db, data.warehouseId, lotCodes, tagIds)) : e;
-    if (refusal instanceof AppError && refusal.extra?.conflicts) await recordDoublePledgeAttempt(ctx, data.creditLineId, data.warehouseId, refusal.extra.conflicts);
+    if (refusal instanceof AppError && refusal.extra?.conflicts) await recordDoublePledgeAttempt(ctx, data.creditLineId, data.warehouseId, lotCodes, tagIds);
     throw refusal;
   }
 }
 
 /**
  * Stores a refused double-pledge attempt (重复质押) for the repeated-refusals rule, in its own
- * statement: the refusal rolled the pledge back. Only attempts on a line the caller may use count.
+ * statement: the refusal rolled the pledge back. Only goods held under another bank count — a
+ * bank re-sending its own pledge is not the supplier trying twice. Recording never turns the
+ * refusal into another error.
  */
-async function recordDoublePledgeAttempt(ctx: Ctx, creditLineId: string, warehouseId: string, conflicts: unknown) {
-  const [line] = await ctx.db.select().from(creditLines).where(eq(creditLines.id, creditLineId));
-  if (!line) return;
-  await ctx.db
-    .insert(financingEvents)
-    .values({
+async function recordDoublePledgeAttempt(ctx: Ctx, creditLineId: string, warehouseId: string, lotCodes: string[], tagIds: string[]) {
+  try {
+    const [line] = await ctx.db.select().from(creditLines).where(eq(creditLines.id, creditLineId));
+    if (!line) return;
+    const elsewhere = (await findConflicts(ctx.db, warehouseId, lotCodes, tagIds)).filter((c) => c.bankOrganizationId !== line.bankOrganizationId);
+    if (!elsewhere.length) return;
+    await ctx.db.insert(financingEvents).values({
       type: 'double_pledge_refused',
       bankOrganizationId: line.bankOrganizationId,
       supplierOrganizationId: line.supplierOrganizationId,
       subjectType: 'credit_line',
       subjectId: line.id,
-      data: { creditLineId: line.id, warehouseId, conflicts, requestId: ctx.requestId },
-      dedupeKey: `double_pledge:${ctx.requestId}`,
+      // Which goods, not whose: the other bank's pledge reference stays with that bank.
+      data: { creditLineId: line.id, warehouseId, conflicts: elsewhere.map((c) => ({ kind: c.kind, code: c.code })), requestId: ctx.requestId },
+      dedupeKey: `double_pledge:${randomUUID()}`,
       occurredAt: ctx.clock.now(),
-    })
-    .onConflictDoNothing();
+    });
+  } catch (e) {
+    ctx.log.error({ err: e, creditLineId }, 'could not record a refused double-pledge attempt');
+  }
 }
 
 export async function listPledges({ ctx, input }: { ctx: Ctx; input: unknown }) {

@@ -43,6 +43,8 @@ export async function morningDigest({ ctx, input }: { ctx: Ctx; input: unknown }
           .where(and(eq(signals.assigneeUserId, ctx.actor.userId), inArray(signals.status, ['open', 'acknowledged'])))
           .orderBy(asc(signals.firstSeenAt))
       : [];
+  // As on the live stream: a credit officer's digest is the signals about credit lines.
+  if (ctx.actor.type === 'user' && ctx.actor.role === 'credit_officer') rows.splice(0, rows.length, ...rows.filter((r) => r.creditLineId));
   rows.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule));
   const counts = { red: 0, orange: 0, yellow: 0 };
   for (const r of rows) counts[r.severity]++;
@@ -95,6 +97,7 @@ export const signalOutput = z
       .object({ resolution: z.enum(['resolved', 'false_positive']), proposedBy: z.string(), note: z.string().nullable(), proposedAt: z.iso.datetime() })
       .nullable()
       .openapi({ description: 'Maker-checker on red: the first officer\'s proposed resolution' }),
+    makerChecker: z.boolean().openapi({ description: 'Closing it takes two risk officers (red under a program with maker-checker)' }),
     awaitingSecondOfficer: z.boolean().openapi({ description: 'A resolution was proposed and waits for a second risk officer to confirm it' }),
     actions: z.array(z.object({ action: z.string(), at: z.string(), detail: z.unknown().optional() })).openapi({ description: 'What the platform did by itself (e.g. credit_line_frozen)' }),
   })
@@ -121,6 +124,7 @@ export function signalView(r: SignalRow): z.infer<typeof signalOutput> {
     occurrences: r.occurrences,
     firstSeenAt: r.firstSeenAt.toISOString(),
     lastSeenAt: r.lastSeenAt.toISOString(),
+    makerChecker: r.makerChecker,
     statusNote: r.statusNote,
     statusChangedBy: r.statusChangedBy,
     statusChangedAt: r.statusChangedAt?.toISOString() ?? null,

@@ -8,7 +8,7 @@ export const SIGNAL_CHANNEL = 'threeflow_signals';
 export interface SignalNotice {
   id: string;
   bankOrganizationId: string | null;
-  type: 'signal.raised' | 'signal.updated' | 'signal.acknowledged' | 'signal.resolved';
+  type: 'signal.raised' | 'signal.escalated' | 'signal.updated' | 'signal.acknowledged' | 'signal.resolved';
 }
 
 /** Inside the transaction that changed the signal: PostgreSQL delivers the notice only if it commits. */

@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ctxOf } from '../../http/context';
+import { authenticateApiKey } from '../parties/authenticate-api-key';
 import { errorResponses, idempotencyHeader, json, jsonBody, writeErrorResponses } from '../../http/responses';
 import type { AppDeps, AppEnv } from '../../http/types';
 import { streamSSE } from 'hono/streaming';
@@ -74,6 +75,12 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       if (!feed) throw new AppError('unavailable', 'The live signal stream is not running in this process');
       const bank = ctx.actor.type === 'user' ? ctx.actor.organizationId : null;
       const filters = c.req.valid('query');
+      const secret = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+      let checkedAt = Date.now();
+      const stillAuthorized = () => {
+        checkedAt = Date.now();
+        return authenticateApiKey({ db: deps.db, clock: deps.clock, secret }).then(() => true, () => false);
+      };
       return streamSSE(c, async (stream) => {
         const queue: SignalNotice[] = [];
         let wake: (() => void) | null = null;
@@ -82,7 +89,10 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
           queue.push(n);
           wake?.();
         });
-        stream.onAbort(unsubscribe);
+        stream.onAbort(() => {
+          unsubscribe();
+          wake?.(); // end the wait now, not at the next keep-alive
+        });
         await stream.writeSSE({ event: 'ready', data: JSON.stringify({ bankOrganizationId: bank }) });
         while (!stream.aborted) {
           const next = queue.shift();
@@ -92,8 +102,19 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
               setTimeout(resolve, 15_000); // a comment keeps proxies from closing an idle stream
             });
             wake = null;
-            if (!queue.length && !stream.aborted) await stream.write(': keep-alive\n\n');
+            if (!queue.length && !stream.aborted) {
+              // A key revoked (or a user suspended) while listening stops receiving at the next beat.
+              if (!(await stillAuthorized())) {
+                await stream.writeSSE({ event: 'revoked', data: JSON.stringify({ detail: 'The API key is no longer valid' }) });
+                break;
+              }
+              await stream.write(': keep-alive\n\n');
+            }
             continue;
+          }
+          if (Date.now() - checkedAt > 15_000 && !(await stillAuthorized())) {
+            await stream.writeSSE({ event: 'revoked', data: JSON.stringify({ detail: 'The API key is no longer valid' }) });
+            break;
           }
           let view;
           try {

@@ -39,7 +39,8 @@ export async function changeSignalStatus({ ctx, input }: { ctx: Ctx; input: { si
     const me = actorName(ctx);
     let confirmed: Record<string, unknown> | null = null;
     if (input.to !== 'acknowledged') {
-      const twoOfficers = !!signal.proposedResolution || (signal.severity === 'red' && !!signal.programId && (await policyOf(tx, signal.programId)).makerCheckerOnRed);
+      // Decided when the signal turned red (sticky): switching the policy off afterwards does not let one officer close it.
+      const twoOfficers = !!signal.proposedResolution || (signal.severity === 'red' && (signal.makerChecker || (!!signal.programId && (await policyOf(tx, signal.programId)).makerCheckerOnRed)));
       if (twoOfficers && !signal.proposedResolution) {
         const [row] = await tx.update(signals).set({ proposedResolution: input.to, proposedBy: me, proposedNote: note, proposedAt: now }).where(eq(signals.id, signal.id)).returning();
         await recordAudit(tx, ctx, {

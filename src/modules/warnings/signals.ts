@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, like, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
 import { creditLines, organizations, pledges, signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { applyRedSignalActions } from './actions';
 import { notifySignal } from './feed';
 import { policyOf } from './policies';
+import { severityRank } from './rules';
 import { announceSignal } from './webhooks';
 
 export type SignalSeverity = 'red' | 'orange' | 'yellow';
@@ -34,6 +35,11 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput, options:
     const [line] = await db.select({ programId: creditLines.programId }).from(creditLines).where(eq(creditLines.id, s.creditLineId));
     s = { ...s, programId: line?.programId ?? null };
   }
+  // The open signal this one would refresh, as it stands: to tell an escalation from a repeat.
+  const [before] = await db
+    .select({ severity: signals.severity })
+    .from(signals)
+    .where(and(eq(signals.rule, s.rule), eq(signals.subjectType, s.subjectType), eq(signals.subjectId, s.subjectId), s.bankOrganizationId ? eq(signals.bankOrganizationId, s.bankOrganizationId) : isNull(signals.bankOrganizationId), inArray(signals.status, ['open', 'acknowledged'])));
   const [row] = await db
     .insert(signals)
     .values({ ...s, firstSeenAt: at, lastSeenAt: at })
@@ -55,12 +61,43 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput, options:
     })
     .returning({ id: signals.id, created: sql<boolean>`xmax = 0` });
   const created = row!.created;
-  const [signal] = await db.select().from(signals).where(eq(signals.id, row!.id));
+  let [signal] = await db.select().from(signals).where(eq(signals.id, row!.id));
+  // Turning worse (orange → red) is news for the bank, like a new signal.
+  const escalated = !created && !!before && severityRank(signal!.severity) < severityRank(before.severity);
+  if (signal!.severity === 'red' && !signal!.makerChecker && (await makerCheckerApplies(db, signal!))) {
+    [signal] = await db.update(signals).set({ makerChecker: true }).where(eq(signals.id, signal!.id)).returning();
+  }
   if (created) await announceSignal(db, at, signal!, 'signal.raised');
+  else if (escalated) await announceSignal(db, at, signal!, 'signal.escalated');
   // Idempotent: a line already frozen stays as it is, an action is recorded once.
   if (signal!.severity === 'red' && options.automaticActions !== false) await applyRedSignalActions(db, at, signal!);
-  await notifySignal(db, { id: row!.id, bankOrganizationId: s.bankOrganizationId, type: created ? 'signal.raised' : 'signal.updated' });
+  await notifySignal(db, { id: row!.id, bankOrganizationId: s.bankOrganizationId, type: created ? 'signal.raised' : escalated ? 'signal.escalated' : 'signal.updated' });
   return { id: row!.id, created, severity: signal!.severity };
+}
+
+/**
+ * Whether closing this red signal takes two officers: its own program asks for it, or — for a
+ * signal about a supplier, its registry record or a core enterprise, which stands against
+ * lines in several programs of the bank — any of those programs does.
+ */
+async function makerCheckerApplies(db: DbOrTx, signal: SignalRow): Promise<boolean> {
+  if (!signal.bankOrganizationId) return false;
+  const code = signal.subjectType === 'enterprise' ? signal.subjectId.split(':')[0]! : null;
+  const [row] = await db.execute<{ applies: boolean }>(sql`
+    select exists (
+      select 1 from warning_policies wp
+      where wp.maker_checker_on_red and (
+        wp.program_id = ${signal.programId}
+        or wp.program_id in (
+          select l.program_id from credit_lines l left join organizations o on o.id = l.supplier_organization_id
+          where l.bank_organization_id = ${signal.bankOrganizationId}
+            and ((${signal.subjectType} = 'supplier' and l.supplier_organization_id::text = ${signal.subjectId}) or (${code}::text is not null and o.credit_code = ${code}))
+          union
+          select p.id from programs p where p.bank_organization_id = ${signal.bankOrganizationId} and ${signal.subjectType} = 'core_enterprise' and p.core_enterprise_organization_id::text = ${signal.subjectId}
+        )
+      )
+    ) as applies`);
+  return !!row?.applies;
 }
 
 /**

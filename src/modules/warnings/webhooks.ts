@@ -82,7 +82,7 @@ export async function listWebhookDeliveries({ ctx, input }: { ctx: Ctx; input: {
  * Queues one delivery per active endpoint of the signal's bank, in the caller's transaction
  * (an outbox: the delivery exists if and only if the change it announces does).
  */
-export async function announceSignal(tx: DbOrTx, at: Date, signal: typeof signals.$inferSelect, eventType: 'signal.raised' | 'signal.acknowledged' | 'signal.resolved') {
+export async function announceSignal(tx: DbOrTx, at: Date, signal: typeof signals.$inferSelect, eventType: 'signal.raised' | 'signal.escalated' | 'signal.acknowledged' | 'signal.resolved') {
   if (!signal.bankOrganizationId) return;
   const endpoints = await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(and(eq(webhookEndpoints.bankOrganizationId, signal.bankOrganizationId), eq(webhookEndpoints.active, true)));
   if (!endpoints.length) return;
