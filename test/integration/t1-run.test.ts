@@ -85,6 +85,8 @@ async function seedProblems() {
 
   await database.db.insert(registryChangeEvents).values([
     { creditCode: w.supplier.creditCode, type: 'legal_representative_changed', severity: 'orange', itemKey: '', before: '张三', after: '李四', detail: null, fromVersion: 1, toVersion: 2, detectedAt: at(24 * HOUR - 60_000) },
+    // A chattel mortgage by a supplier whose goods this bank holds: a double pledge, red here.
+    { creditCode: w.supplier.creditCode, type: 'chattel_mortgage_added', severity: 'orange', itemKey: 'DY-2026-01', before: null, after: { registrationNumber: 'DY-2026-01' }, detail: null, fromVersion: 1, toVersion: 2, detectedAt: at(10 * HOUR) },
     { creditCode: w.supplier.creditCode, type: 'dishonest_debtor_added', severity: 'red', itemKey: 'X-1', before: null, after: { caseNumber: 'X-1' }, detail: null, fromVersion: 2, toVersion: 3, detectedAt: at(24 * HOUR + 60_000) },
   ]);
   const eventRow = (type: string, subjectId: string, occurredAt: Date) => ({ type, bankOrganizationId: w.credit.organizationId, supplierOrganizationId: w.supplier.organizationId, subjectType: 'invoice', subjectId, data: { creditLineId: w.line.id }, dedupeKey: `t1:${randomBytes(6).toString('hex')}`, occurredAt });
@@ -137,6 +139,7 @@ describe('the T+1 run for business day T', () => {
       'device_offline|pledge|red',
       'financed_invoice_cancelled_or_disputed|invoice|red',
       'financed_invoice_overdue|invoice|orange',
+      'registry_chattel_mortgage_added|enterprise|red',
       'registry_data_stale|enterprise|orange',
       'registry_legal_representative_changed|enterprise|red',
       'repeated_refusals|supplier|orange',
@@ -159,6 +162,7 @@ describe('the T+1 run for business day T', () => {
     expect(by('core_enterprise_late_linked')).toMatchObject({ subject_id: w.line.id, linked_signal_id: by('core_enterprise_paying_late').id });
     expect(by('repeated_refusals').evidence).toMatchObject({ refusedAttempts: 3, duplicateFinancing: 2, doublePledge: 1 });
     expect(signals.some((s) => s.rule.includes('dishonest'))).toBe(false);
+    expect(by('registry_chattel_mortgage_added').evidence).toMatchObject({ detail: { activePledgesWithThisBank: 1 } });
     expect(by('registry_data_stale')).toMatchObject({ subject_id: w.core.creditCode, evidence: { daysSinceSuccess: null } });
 
     // The program's policy: a red signal froze the line (once), and the signal that did says so.

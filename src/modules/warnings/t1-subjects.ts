@@ -417,10 +417,23 @@ async function judgeEnterprises(j: Judging, creditCodes: string[]) {
   const events = await db.execute<{ credit_code: string; type: string; severity: Severity; item_key: string; before: unknown; after: unknown; detail: unknown; from_version: number; to_version: number }>(sql`
     select credit_code, type, severity, item_key, before, after, detail, from_version, to_version from registry_change_events
     where credit_code = any(${texts(creditCodes)}) and detected_at >= ${iso(day.from)}::timestamptz and detected_at < ${iso(day.to)}::timestamptz`);
+  // A chattel mortgage (动产抵押) registered by a pledgor whose goods a bank holds here is a double pledge: red for that bank.
+  const mortgagors = [...new Set(events.filter((e) => e.type === 'chattel_mortgage_added').map((e) => e.credit_code))];
+  const pledgedHere = new Map<string, number>();
+  if (mortgagors.length) {
+    const rows = await db.execute<{ credit_code: string; bank: string; n: number }>(sql`
+      select o.credit_code, p.bank_organization_id as bank, count(*)::int as n
+      from pledges p join organizations o on o.id = p.supplier_organization_id
+      where o.credit_code = any(${texts(mortgagors)}) and p.created_at < ${iso(day.to)}::timestamptz and (p.released_at is null or p.released_at >= ${iso(day.to)}::timestamptz)
+      group by 1, 2`);
+    for (const r of rows) pledgedHere.set(`${r.credit_code}|${r.bank}`, r.n);
+  }
   for (const e of events) {
     for (const bank of watch.get(e.credit_code) ?? []) {
+      const activePledges = e.type === 'chattel_mortgage_added' ? (pledgedHere.get(`${e.credit_code}|${bank}`) ?? 0) : 0;
+      const severityHint: Severity = activePledges > 0 ? 'red' : e.severity;
       for (const programId of contextsOf(e.credit_code, bank)) {
-        const f = judge(settings, programId, registryChange, { type: e.type as ChangeType, severityHint: e.severity, detail: { before: e.before, after: e.after, detail: e.detail, fromVersion: e.from_version, toVersion: e.to_version } });
+        const f = judge(settings, programId, registryChange, { type: e.type as ChangeType, severityHint, detail: { before: e.before, after: e.after, detail: e.detail, fromVersion: e.from_version, toVersion: e.to_version, ...(activePledges ? { activePledgesWithThisBank: activePledges } : {}) } });
         findings.add({ rule: `registry_${e.type}`, subjectType: 'enterprise', subjectId: `${e.credit_code}:${e.to_version}:${e.item_key}`, bank, programId, creditLineId: null }, f && { ...f, evidence: { ...f.evidence, creditCode: e.credit_code } });
       }
     }
