@@ -251,6 +251,22 @@ describe('maker-checker on red (makerCheckerOnRed)', () => {
     expect((await ok(resolve(checker.key))).status).toBe('resolved');
   });
 
+  it('new evidence withdraws a proposed resolution (audited); the same facts restated keep it', async () => {
+    const w = await financingWorld(app, f);
+    const checker = await f.actor('risk_officer', w.credit.organizationId);
+    await setPolicy(w, { makerCheckerOnRed: true });
+    const facts = { rule: 'stock_count_discrepancy', subjectType: 'pledge', subjectId: w.line.id, creditLineId: w.line.id, severity: 'red' as const };
+    const red = await raise(w, { ...facts, evidence: { sensedQuantity: 80, businessDate: '2026-11-20' } });
+    const resolve = (key: string) => call(app, 'POST', `/v1/signals/${red.id}/resolve`, { key, body: { resolution: 'false_positive', note: 'count was wrong' } });
+    expect((await resolve(w.risk.key)).status).toBe(202);
+    await raise(w, { ...facts, evidence: { sensedQuantity: 80, businessDate: '2026-11-21' } }); // the next night, same count
+    expect((await ok(call(app, 'GET', `/v1/signals/${red.id}`, { key: w.risk.key }))).proposal).not.toBeNull();
+    await raise(w, { ...facts, evidence: { sensedQuantity: 40, businessDate: '2026-11-22' } }); // a new shortfall
+    expect((await ok(call(app, 'GET', `/v1/signals/${red.id}`, { key: w.risk.key }))).proposal).toBeNull();
+    expect((await resolve(checker.key)).status).toBe(202); // the checker's call is now a new proposal, not a confirmation
+    expect((await auditOf(w.risk.key, 'signal', red.id)).map((a) => a.action)).toEqual(['signal.resolution_proposed', 'signal.proposal_withdrawn', 'signal.resolution_proposed']);
+  });
+
   it('a red signal on the supplier needs two officers when any program it stands against asks for it', async () => {
     const w = await financingWorld(app, f);
     const strictProgram = await financingWorld(app, f, { supplier: w.supplier });

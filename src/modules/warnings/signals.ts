@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
-import { creditLines, organizations, pledges, signals } from '../../db/schema';
+import { auditEvents, creditLines, organizations, pledges, signals } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { applyRedSignalActions } from './actions';
 import { notifySignal } from './feed';
@@ -37,7 +37,7 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput, options:
   }
   // The open signal this one would refresh, as it stands: to tell an escalation from a repeat.
   const [before] = await db
-    .select({ severity: signals.severity })
+    .select({ severity: signals.severity, evidence: signals.evidence })
     .from(signals)
     .where(and(eq(signals.rule, s.rule), eq(signals.subjectType, s.subjectType), eq(signals.subjectId, s.subjectId), s.bankOrganizationId ? eq(signals.bankOrganizationId, s.bankOrganizationId) : isNull(signals.bankOrganizationId), inArray(signals.status, ['open', 'acknowledged'])));
   const [row] = await db
@@ -64,6 +64,12 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput, options:
   let [signal] = await db.select().from(signals).where(eq(signals.id, row!.id));
   // Turning worse (orange → red) is news for the bank, like a new signal.
   const escalated = !created && !!before && severityRank(signal!.severity) < severityRank(before.severity);
+  if (signal!.proposedResolution && before && !sameFacts(before.evidence, signal!.evidence)) {
+    // Maker-checker: a resolution proposed on other facts is not one a second officer may confirm now.
+    const dropped = { resolution: signal!.proposedResolution, proposedBy: signal!.proposedBy, note: signal!.proposedNote };
+    [signal] = await db.update(signals).set({ proposedResolution: null, proposedBy: null, proposedNote: null, proposedAt: null }).where(eq(signals.id, signal!.id)).returning();
+    await db.insert(auditEvents).values({ organizationId: signal!.bankOrganizationId, actorType: 'system:warnings', action: 'signal.proposal_withdrawn', subjectType: 'signal', subjectId: signal!.id, data: { before: { proposal: dropped }, after: { proposal: null }, reason: 'new evidence' }, occurredAt: at });
+  }
   if (signal!.severity === 'red' && !signal!.makerChecker && (await makerCheckerApplies(db, signal!))) {
     [signal] = await db.update(signals).set({ makerChecker: true }).where(eq(signals.id, signal!.id)).returning();
   }
@@ -73,6 +79,12 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput, options:
   if (signal!.severity === 'red' && options.automaticActions !== false) await applyRedSignalActions(db, at, signal!);
   await notifySignal(db, { id: row!.id, bankOrganizationId: s.bankOrganizationId, type: created ? 'signal.raised' : escalated ? 'signal.escalated' : 'signal.updated' });
   return { id: row!.id, created, severity: signal!.severity };
+}
+
+/** The same facts, whichever night restated them (the business date alone does not make news). */
+function sameFacts(a: unknown, b: unknown): boolean {
+  const strip = (e: unknown) => JSON.stringify({ ...(e as Record<string, unknown>), businessDate: undefined });
+  return strip(a) === strip(b);
 }
 
 /**
