@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { financingEvents, registryChangeEvents } from '../../src/db/schema';
 import { createMetrics } from '../../src/http/metrics';
 import { enqueueWarningRun, startWarningJobs, warningsQueue } from '../../src/jobs/warnings';
-import { addDays, businessDate, fixedClock, systemClock } from '../../src/lib/clock';
+import { addDays, businessDate, fixedClock } from '../../src/lib/clock';
 import { checkSkippedNights, dayWindow, evaluateChunk, startWarningRun } from '../../src/modules/warnings/t1-run';
 import { subjectsOfDay } from '../../src/modules/warnings/t1-subjects';
 import { seedBook } from '../../simulators/t1-book';
@@ -24,6 +24,8 @@ const T = addDays(businessDate(new Date(), TZ), 1);
 const day = dayWindow(T, TZ);
 const at = (msFromStartOfT: number) => new Date(day.from.getTime() + msFromStartOfT);
 const HOUR = 3_600_000;
+/** 02:00 on T+1: when the nightly run for T starts (T is over). */
+const nightAfterT = () => fixedClock(new Date(day.to.getTime() + 2 * HOUR));
 
 let databaseUrl: string;
 beforeAll(async () => {
@@ -120,7 +122,7 @@ async function runInProcess(database: Db, clock: ReturnType<typeof fixedClock>, 
 describe('the T+1 run for business day T', () => {
   it('raises exactly the expected signals, follows the program settings it started with, and a re-run adds nothing', async () => {
     const { app, w, database, pledgeId, inv1, inv2, gate } = await seedProblems();
-    const clock = fixedClock(new Date(day.to.getTime() + 2 * HOUR)); // 02:00 on T+1
+    const clock = nightAfterT();
 
     // A setting changed after the run started applies from the next run, not this one.
     const first = await runInProcess(database, clock, async () => {
@@ -227,7 +229,7 @@ describe('the T+1 run for business day T', () => {
     await waitForOutput(first, /ready/);
 
     const expected = Object.values(await subjectsOfDay(database.db, day)).reduce((n, ids) => n + ids.length, 0);
-    const run = await enqueueWarningRun(queue, { db: database.db, clock: systemClock, timeZone: TZ }, { businessDate: T, trigger: 'api' });
+    const run = await enqueueWarningRun(queue, { db: database.db, clock: nightAfterT(), timeZone: TZ }, { businessDate: T, trigger: 'api' });
     const progress = async () => (await database.sql<{ status: string; chunks_done: number; chunks_total: number; subjects_evaluated: number; chunks_failed: number }[]>`select status, chunks_done, chunks_total, subjects_evaluated, chunks_failed from warning_runs where id = ${run.id}`)[0]!;
     for (let i = 0; i < 600 && (await progress()).chunks_done < 3; i++) await new Promise((r) => setTimeout(r, 50));
     first.child.kill('SIGKILL');
@@ -274,7 +276,7 @@ describe('the T+1 run for business day T', () => {
     const prefix = `${inject('queuePrefix')}_t1api`;
     const workerRedis = new Redis(testServices().redisUrl, { maxRetriesPerRequest: null });
     const producerRedis = new Redis(testServices().redisUrl, { maxRetriesPerRequest: 1 });
-    const jobs = await startWarningJobs({ db: database.db, clock: systemClock, log: silentLog, metrics: createMetrics({ defaultMetrics: false }), workerRedis, producerRedis, prefix, timeZone: TZ, cron: '0 2 * * *' });
+    const jobs = await startWarningJobs({ db: database.db, clock: nightAfterT(), log: silentLog, metrics: createMetrics({ defaultMetrics: false }), workerRedis, producerRedis, prefix, timeZone: TZ, cron: '0 2 * * *' });
     const queue = warningsQueue(producerRedis, prefix);
     closers.push(async () => {
       await jobs.close();
@@ -284,12 +286,16 @@ describe('the T+1 run for business day T', () => {
       workerRedis.disconnect();
       producerRedis.disconnect();
     });
-    const { app } = await testApp({ startWarningRun: (businessDate) => enqueueWarningRun(queue, { db: database.db, clock: systemClock, timeZone: TZ }, { businessDate, trigger: 'api' }) });
+    const { app } = await testApp({ startWarningRun: (businessDate) => enqueueWarningRun(queue, { db: database.db, clock: nightAfterT(), timeZone: TZ }, { businessDate, trigger: 'api' }) });
     const f = await factories();
     const risk = await f.actor('risk_officer');
     const supplier = await f.actor('supplier_user');
     expect((await call(app, 'POST', '/v1/warning-runs', { key: supplier.key, body: { businessDate: T } })).status).toBe(403);
     expect((await call(app, 'POST', '/v1/warning-runs', { key: risk.key, body: { businessDate: '2026-13-01' } })).status).toBe(400);
+    // A day that has not begun has nothing to judge.
+    const future = await call(app, 'POST', '/v1/warning-runs', { key: risk.key, body: { businessDate: addDays(T, 2) } });
+    expect(future.status).toBe(400);
+    expect(future.body.errors).toEqual([{ path: 'body/businessDate', message: expect.stringContaining('must not be after') }]);
     const run = await ok(call(app, 'POST', '/v1/warning-runs', { key: risk.key, body: { businessDate: T } }), 202);
     expect(run).toMatchObject({ businessDate: T, trigger: 'api' });
     for (let i = 0; i < 600; i++) {

@@ -3,7 +3,7 @@ import { auditEvents, organizations, signals, warningRunChunks, warningRuns } fr
 import type { DbOrTx } from '../../db/client';
 import { addDays, businessDate, businessDayStart, type Clock } from '../../lib/clock';
 import { type Ctx, requireRole } from '../../lib/context';
-import { notFound } from '../../lib/errors';
+import { AppError, notFound } from '../../lib/errors';
 import { loadRunSettings, type RunSettings } from './policies';
 import { type Severity, warningRunSkipped } from './rules';
 import { notifySignal } from './feed';
@@ -29,6 +29,11 @@ export interface Chunk {
  * applies from the next run) and splits T's subjects into chunks of ids, the jobs' payloads.
  */
 export async function startWarningRun(db: DbOrTx, clock: Clock, input: { businessDate: string; trigger: 'schedule' | 'api' | 'cli'; timeZone: string }) {
+  // Today may be run (to look early, it will run again tonight); a day that has not begun has nothing to judge.
+  const today = businessDate(clock.now(), input.timeZone);
+  if (input.businessDate > today) {
+    throw new AppError('validation_failed', `body/businessDate: ${input.businessDate} has not begun (today is ${today} in ${input.timeZone})`, { errors: [{ path: 'body/businessDate', message: `must not be after ${today}` }] });
+  }
   const day = dayWindow(input.businessDate, input.timeZone);
   const subjects = await subjectsOfDay(db, day);
   const chunks: Chunk[] = [];
@@ -75,7 +80,12 @@ export async function evaluateChunk(db: DbOrTx, clock: Clock, input: { runId: st
     await judges[input.kind]({ db: tx, day, settings: run.settings as RunSettings, findings }, input.ids);
     // Re-running a day older than the last successful run (a backfill) records what that day showed,
     // but acts on nothing and reopens nothing a later day has already judged.
-    const [later] = await tx.select({ day: warningRuns.businessDate }).from(warningRuns).where(and(eq(warningRuns.status, 'succeeded'), gt(warningRuns.businessDate, input.businessDate))).limit(1);
+    // (Only runs of days that were over: a look at today does not make tonight's run a backfill.)
+    const [later] = await tx
+      .select({ day: warningRuns.businessDate })
+      .from(warningRuns)
+      .where(and(eq(warningRuns.status, 'succeeded'), gt(warningRuns.businessDate, input.businessDate), sql`${warningRuns.startedAt} >= ((${warningRuns.businessDate}::date + 1)::timestamp at time zone ${input.timeZone})`))
+      .limit(1);
     const raised = await raiseFindings(tx, clock.now(), day.businessDate, findings, { backfill: !!later });
 
     await tx.update(warningRunChunks).set({ signals: raised.length }).where(and(eq(warningRunChunks.runId, input.runId), eq(warningRunChunks.chunkIndex, input.chunkIndex)));
