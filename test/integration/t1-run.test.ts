@@ -304,6 +304,10 @@ describe('the T+1 run for business day T', () => {
       if (r.status === 'succeeded') {
         expect(r.chunksDone).toBe(r.chunksTotal);
         expect(r.durationMs).toBeGreaterThanOrEqual(0);
+        const listed = await ok(call(app, 'GET', `/v1/warning-runs?businessDate=${T}&status=succeeded&limit=200`, { key: risk.key }));
+        expect(listed.items.map((x: { id: string }) => x.id)).toContain(run.id);
+        expect(listed.items.every((x: { businessDate: string; status: string }) => x.businessDate === T && x.status === 'succeeded')).toBe(true);
+        expect((await call(app, 'GET', '/v1/warning-runs', { key: supplier.key })).status).toBe(403);
         return;
       }
       await new Promise((res) => setTimeout(res, 100));

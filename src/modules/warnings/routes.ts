@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ctxOf } from '../../http/context';
+import { pageSchema } from '../../lib/pagination';
 import { authenticateApiKey } from '../parties/authenticate-api-key';
 import { errorResponses, idempotencyHeader, json, jsonBody, writeErrorResponses } from '../../http/responses';
 import type { AppDeps, AppEnv } from '../../http/types';
@@ -8,7 +9,7 @@ import { requireRole } from '../../lib/context';
 import { AppError } from '../../lib/errors';
 import { idParam } from '../parties/schemas';
 import { digestInput, getSignal, listSignals, listSignalsInput, morningDigest, signalOutput, signalViewPage, streamAccepts, streamInput } from './digest';
-import { getWarningRun } from './t1-run';
+import { getWarningRun, listRunsInput, listWarningRuns } from './t1-run';
 import type { SignalNotice } from './feed';
 import { getWarningPolicy, listProgramRules, policyInput, ruleSettingInput, setProgramRule, setWarningPolicy } from './policies';
 import { acknowledgeInput, assignInput, assignSignal, changeSignalStatus, resolveInput } from './signal-status';
@@ -41,7 +42,21 @@ const programRulesOutput = z.object({ programId: z.uuid(), rules: z.array(progra
 const policyOutput = z.object({ programId: z.uuid(), freezeLineOnRed: z.boolean(), blockReleaseOnRed: z.boolean(), makerCheckerOnRed: z.boolean() }).openapi('ProgramWarningPolicy');
 
 const runOutput = z
-  .object({ id: z.uuid(), businessDate: z.string(), trigger: z.string(), status: z.string(), chunksTotal: z.number().int(), chunksDone: z.number().int(), subjectsEvaluated: z.number().int(), signalsRaised: z.number().int(), failures: z.number().int(), startedAt: z.iso.datetime(), finishedAt: z.iso.datetime().nullable() })
+  .object({
+    id: z.uuid(),
+    businessDate: z.string(),
+    trigger: z.string(),
+    status: z.string(),
+    chunksTotal: z.number().int(),
+    chunksDone: z.number().int(),
+    chunksFailed: z.number().int(),
+    subjectsEvaluated: z.number().int(),
+    signalsRaised: z.number().int(),
+    failures: z.number().int(),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+    durationMs: z.number().int().nullable(),
+  })
   .openapi('WarningRun');
 
 export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
@@ -54,6 +69,10 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       const started = await deps.startWarningRun(c.req.valid('json').businessDate);
       return c.json(await getWarningRun({ ctx, input: { runId: started.id } }), 202);
     },
+  );
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/warning-runs', tags, summary: 'T+1 runs, oldest first; filter by business day or status', request: { query: listRunsInput }, responses: { 200: json(pageSchema(runOutput).openapi('WarningRunPage'), 'A page'), ...errorResponses } }),
+    async (c) => c.json(await listWarningRuns({ ctx: ctxOf(c, deps), input: c.req.valid('query') }), 200),
   );
   app.openapi(
     createRoute({ method: 'get', path: '/v1/warning-runs/{runId}', tags, summary: 'A T+1 run and its progress', request: { params: idParam('runId') }, responses: { 200: json(runOutput, 'The run'), ...errorResponses } }),

@@ -1,4 +1,8 @@
-import { and, eq, gt, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lte, sql } from 'drizzle-orm';
+import { z } from '@hono/zod-openapi';
+import { afterCursor } from '../../db/keyset';
+import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
+import { parseInput } from '../../lib/validation';
 import { auditEvents, organizations, signals, warningRunChunks, warningRuns } from '../../db/schema';
 import type { DbOrTx } from '../../db/client';
 import { addDays, businessDate, businessDayStart, type Clock } from '../../lib/clock';
@@ -167,7 +171,7 @@ export async function failRun(db: DbOrTx, clock: Clock, runId: string) {
 }
 
 export type RunView = ReturnType<typeof toRun>;
-const toRun = (r: typeof warningRuns.$inferSelect) => ({
+const toRun = (r: typeof warningRuns.$inferSelect & { createdAt?: Date }) => ({
   id: r.id,
   businessDate: r.businessDate,
   trigger: r.trigger,
@@ -189,6 +193,24 @@ export async function getWarningRun({ ctx, input }: { ctx: Ctx; input: { runId: 
   const [row] = await ctx.db.select().from(warningRuns).where(eq(warningRuns.id, input.runId));
   if (!row) throw notFound('Warning run');
   return toRun(row);
+}
+
+export const listRunsInput = pageQuerySchema.extend({
+  businessDate: z.iso.date().optional(),
+  status: z.enum(['running', 'succeeded', 'failed']).optional(),
+});
+
+/** The runs, oldest first (filter by business day or status): what ran when, and how it went. */
+export async function listWarningRuns({ ctx, input }: { ctx: Ctx; input: unknown }) {
+  requireRole(ctx, ['risk_officer', 'platform_admin']);
+  const q = parseInput(listRunsInput, input, 'query');
+  const rows = await ctx.db
+    .select()
+    .from(warningRuns)
+    .where(and(afterCursor(warningRuns.startedAt, warningRuns.id, decodeCursor(q.cursor)), q.businessDate ? eq(warningRuns.businessDate, q.businessDate) : undefined, q.status ? eq(warningRuns.status, q.status) : undefined))
+    .orderBy(asc(warningRuns.startedAt), asc(warningRuns.id))
+    .limit(q.limit + 1);
+  return pageOf(rows.map((r) => ({ ...r, createdAt: r.startedAt })), q.limit, toRun);
 }
 
 /** Runs day T in this process (the CLI), chunk by chunk, reporting progress. */
