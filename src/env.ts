@@ -42,6 +42,8 @@ export const envSchema = z.object({
   THREEFLOW_ROLE: z.enum(roles).default('all'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.default(3000),
+  /** For the jobs and ingest roles (no HTTP API): serve /metrics on this port so their counters (T+1 runs, ingest) can be scraped. */
+  METRICS_PORT: optional(port),
   /** Base URL printed at start and used in links; defaults to http://localhost:PORT. */
   PUBLIC_URL: optional(urlWithScheme(['http', 'https'])),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

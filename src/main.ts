@@ -273,6 +273,24 @@ async function main(): Promise<void> {
       );
     } else {
       log.info({ role }, 'started');
+      if (env.METRICS_PORT !== undefined) {
+        // No API in this process: a listener of its own so the counters of the work done here can be scraped.
+        const server = await listen(
+          async (req) => {
+            const path = new URL(req.url).pathname;
+            if (path === '/metrics') return new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } });
+            if (path === '/healthz') return Response.json({ status: 'ok' });
+            return new Response('not found: this listener serves /metrics and /healthz\n', { status: 404 });
+          },
+          env.HOST,
+          env.METRICS_PORT,
+        ).catch((e: unknown) => {
+          throw new StartupError(`metrics listener could not listen on ${env.HOST}:${env.METRICS_PORT}: ${message(e)} (set METRICS_PORT)`);
+        });
+        closers.http = { name: 'metrics listener', close: () => closeServer(server, 1000) };
+        const address = server.address();
+        process.stdout.write(`threeflow is up (role ${role}); metrics on http://localhost:${typeof address === 'object' && address ? address.port : env.METRICS_PORT}/metrics\n`);
+      }
     }
   } catch (e) {
     if (e instanceof StartupError) {

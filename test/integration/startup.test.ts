@@ -80,6 +80,19 @@ describe('running on real services', () => {
     expect(ms).toBeLessThan(10_000);
   });
 
+  it('the jobs role serves its own /metrics on METRICS_PORT (T+1 counters are counted where runs happen)', async () => {
+    const { redisUrl, mqttUrl } = testServices();
+    const p = start({ ...isolatedIngest('jobsmetrics'), THREEFLOW_ROLE: 'jobs', DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, MQTT_URL: mqttUrl, METRICS_PORT: '0', QUEUE_PREFIX: `${inject('queuePrefix')}_jobsmetrics` });
+    const [, port] = await waitForOutput(p, /metrics on http:\/\/localhost:(\d+)\/metrics/);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('threeflow_warning_run_duration_seconds');
+    expect(text).toContain('threeflow_jobs_processed_total');
+    expect((await fetch(`http://127.0.0.1:${port}/v1/me`)).status).toBe(404); // no API here
+    expect((await stop(p)).code).toBe(0);
+  });
+
   it('the api role alone starts and stops cleanly on SIGINT', async () => {
     const { redisUrl, mqttUrl } = testServices();
     const p = start({ ...isolatedIngest('api'), THREEFLOW_ROLE: 'api', DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, MQTT_URL: mqttUrl, PORT: '0' });
