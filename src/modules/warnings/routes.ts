@@ -195,7 +195,7 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       path: '/v1/programs/{programId}/warning-rules/{ruleId}',
       tags,
       summary: "Switch a rule on or off for the program and set its parameters (risk officer of the program's bank); applies from the next run",
-      request: { params: ruleParams, headers: idempotencyHeader, body: jsonBody(ruleSettingInput) },
+      request: { params: ruleParams, body: jsonBody(ruleSettingInput) },
       responses: { 200: json(programRuleOutput, 'The rule as the program now runs it'), ...writeErrorResponses },
     }),
     async (c) => {
@@ -213,7 +213,7 @@ export function registerWarningsRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       path: '/v1/programs/{programId}/warning-policy',
       tags,
       summary: "Set the program's policy on red signals: freeze the line, block release orders, maker-checker (risk officer of the program's bank)",
-      request: { params: programId, headers: idempotencyHeader, body: jsonBody(policyInput) },
+      request: { params: programId, body: jsonBody(policyInput) },
       responses: { 200: json(policyOutput, 'The policy'), ...writeErrorResponses },
     }),
     async (c) => c.json(await setWarningPolicy({ ctx: ctxOf(c, deps), input: { programId: (c.req.valid('param') as ProgramP).programId, body: c.req.valid('json') } }), 200),
