@@ -52,6 +52,8 @@ export async function uncheckedEvents(db: DbOrTx, olderThan: Date, limit: number
 /** Raises a real-time signal unless the line's program switched the rule off. */
 async function raiseLive(db: DbOrTx, at: Date, input: SignalInput & { creditLineId: string }): Promise<boolean> {
   if (!(await ruleEnabledForLine(db, input.creditLineId, input.rule))) return false;
+  // A red signal may freeze the line: take the line first, as the nightly run does, so the two never wait on each other in a circle.
+  if (input.severity === 'red') await db.execute(sql`select id from credit_lines where id = ${input.creditLineId} for update`);
   await raiseSignal(db, at, input);
   return true;
 }
