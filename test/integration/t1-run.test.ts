@@ -167,6 +167,17 @@ describe('the T+1 run for business day T', () => {
     expect(by('registry_chattel_mortgage_added').evidence).toMatchObject({ detail: { activePledgesWithThisBank: 1 } });
     expect(by('registry_data_stale')).toMatchObject({ subject_id: w.core.creditCode, evidence: { daysSinceSuccess: null } });
 
+    // The evidence links to the objects: the signal names its line, coverage and program, and the links answer.
+    const view = await ok(call(app, 'GET', `/v1/signals/${by('core_enterprise_late_linked').id}`, { key: w.risk.key }));
+    expect(view.links).toEqual({
+      subject: `/v1/credit-lines/${w.line.id}`,
+      creditLine: `/v1/credit-lines/${w.line.id}`,
+      coverage: `/v1/credit-lines/${w.line.id}/coverage`,
+      program: `/v1/programs/${w.program.id}`,
+      linkedSignal: `/v1/signals/${by('core_enterprise_paying_late').id}`,
+    });
+    for (const link of Object.values(view.links as Record<string, string>)) expect((await call(app, 'GET', link, { key: w.risk.key })).status, link).toBe(200);
+
     // The program's policy: a red signal froze the line (once), and the signal that did says so.
     expect((await ok(call(app, 'GET', `/v1/credit-lines/${w.line.id}`, { key: w.credit.key }))).status).toBe('frozen');
     expect(signals.filter((s) => s.actions.some((a) => a.action === 'credit_line_frozen'))).toHaveLength(1);

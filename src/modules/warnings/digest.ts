@@ -100,11 +100,35 @@ export const signalOutput = z
     makerChecker: z.boolean().openapi({ description: 'Closing it takes two risk officers (red under a program with maker-checker)' }),
     awaitingSecondOfficer: z.boolean().openapi({ description: 'A resolution was proposed and waits for a second risk officer to confirm it' }),
     actions: z.array(z.object({ action: z.string(), at: z.string(), detail: z.unknown().optional() })).openapi({ description: 'What the platform did by itself (e.g. credit_line_frozen)' }),
+    links: z.record(z.string(), z.string()).openapi({ description: 'API paths of the objects the signal is about (subject, credit line, its coverage, program, linked signal)' }),
   })
   .openapi('SignalView');
 export const signalViewPage = pageSchema(signalOutput).openapi('SignalViewPage');
 
 const open = (status: string) => status === 'open' || status === 'acknowledged';
+
+/** Where to look: the API paths of what a signal is about. */
+function linksOf(r: SignalRow): Record<string, string> {
+  const links: Record<string, string> = {};
+  const subject: Record<string, (id: string) => string> = {
+    credit_line: (id) => `/v1/credit-lines/${id}`,
+    pledge: (id) => `/v1/pledges/${id}`,
+    invoice: (id) => `/v1/invoices/${id}`,
+    program: (id) => `/v1/programs/${id}`,
+    // enterprise subjects are "code", or "code:version:item" for a change event
+    enterprise: (id) => `/v1/registry/enterprises/${id.split(':')[0]}/snapshots`,
+    business_day: (id) => `/v1/warning-runs?businessDate=${id}`,
+  };
+  const toSubject = subject[r.subjectType];
+  if (toSubject) links.subject = toSubject(r.subjectId);
+  if (r.creditLineId) {
+    links.creditLine = `/v1/credit-lines/${r.creditLineId}`;
+    links.coverage = `/v1/credit-lines/${r.creditLineId}/coverage`;
+  }
+  if (r.programId) links.program = `/v1/programs/${r.programId}`;
+  if (r.linkedSignalId) links.linkedSignal = `/v1/signals/${r.linkedSignalId}`;
+  return links;
+}
 
 export function signalView(r: SignalRow): z.infer<typeof signalOutput> {
   return {
@@ -125,6 +149,7 @@ export function signalView(r: SignalRow): z.infer<typeof signalOutput> {
     firstSeenAt: r.firstSeenAt.toISOString(),
     lastSeenAt: r.lastSeenAt.toISOString(),
     makerChecker: r.makerChecker,
+    links: linksOf(r),
     statusNote: r.statusNote,
     statusChangedBy: r.statusChangedBy,
     statusChangedAt: r.statusChangedAt?.toISOString() ?? null,
