@@ -6,8 +6,9 @@ import { HonoAdapter } from '@bull-board/hono';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
-import { auditEvents } from '../db/schema';
 import { AppError } from '../lib/errors';
+import { recordAudit } from '../modules/audit/record-audit';
+import { ctxOf } from './context';
 import { authenticateApiKey } from '../modules/parties/authenticate-api-key';
 import { problem } from './problem';
 import type { AppDeps, AppEnv } from './types';
@@ -50,7 +51,7 @@ function challenge(c: Context<AppEnv>, detail: string): Response {
  * valid credentials, 403 for any other role. State-changing requests authenticated by the
  * browser's cached Basic credentials must come from the same origin (no cross-site forms).
  */
-export function requirePlatformAdmin(deps: Pick<AppDeps, 'db' | 'clock'>): MiddlewareHandler<AppEnv> {
+export function requirePlatformAdmin(deps: Pick<AppDeps, 'db' | 'clock' | 'env'>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const credentials = adminCredentials(c.req.header('authorization'));
     if (!credentials) {
@@ -74,17 +75,12 @@ export function requirePlatformAdmin(deps: Pick<AppDeps, 'db' | 'clock'>): Middl
     await next();
     // Retrying, removing or emptying jobs changes what the platform does: each one leaves an audit row.
     if (!SAFE_METHODS.has(c.req.method)) {
-      await deps.db.insert(auditEvents).values({
+      await recordAudit(deps.db, ctxOf(c, deps), {
         organizationId: actor.organizationId,
-        actorType: 'user',
-        actorUserId: actor.userId,
-        actorOrganizationId: actor.organizationId,
         action: 'admin.queue_action',
         subjectType: 'queue_dashboard',
         subjectId: c.req.path,
         data: { method: c.req.method, path: c.req.path, status: c.res.status },
-        requestId: c.get('requestId') ?? null,
-        occurredAt: deps.clock.now(),
       });
     }
   };
@@ -106,7 +102,7 @@ function isCrossSite(c: Context<AppEnv>): boolean {
  * Mounts the BullMQ dashboard (@bull-board) at /admin/queues behind requirePlatformAdmin.
  * Without queues (no Redis in this process) every dashboard path answers 503.
  */
-export function mountQueueDashboard(app: OpenAPIHono<AppEnv>, deps: Pick<AppDeps, 'db' | 'clock' | 'queues'>): void {
+export function mountQueueDashboard(app: OpenAPIHono<AppEnv>, deps: Pick<AppDeps, 'db' | 'clock' | 'env' | 'queues'>): void {
   app.use('/admin', requirePlatformAdmin(deps));
   app.use('/admin/*', requirePlatformAdmin(deps));
   const queues = deps.queues;

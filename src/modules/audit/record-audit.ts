@@ -26,3 +26,8 @@ export async function recordAudit(tx: DbOrTx, ctx: Ctx, entry: AuditEntry): Prom
     occurredAt: ctx.clock.now(),
   });
 }
+
+/** For what the platform does by itself (a night run, an automatic action): no request, the named system part as actor. */
+export async function recordSystemAudit(tx: DbOrTx, at: Date, system: string, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditEvents).values({ organizationId: entry.organizationId, actorType: `system:${system}`, action: entry.action, subjectType: entry.subjectType, subjectId: entry.subjectId, data: entry.data, occurredAt: at });
+}

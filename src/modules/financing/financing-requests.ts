@@ -258,11 +258,7 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
       if (request.principalFen > minFen(available, remaining)) {
         throw new AppError('conflict', `The quote no longer fits: ${formatYuan(minFen(available, remaining))} is available now, the quote asks ${formatYuan(request.principalFen)}; ask for a new quote`);
       }
-      const items = await tx
-        .select({ fi: financedInvoices, invoice: invoices })
-        .from(financedInvoices)
-        .innerJoin(invoices, eq(invoices.id, financedInvoices.invoiceId))
-        .where(eq(financedInvoices.financingRequestId, request.id));
+      const items = await requestInvoices(tx, request.id);
       for (const { fi, invoice } of items) {
         if (invoice.confirmationStatus !== 'confirmed' || financeableFaceFen(invoice) < fi.outstandingFaceFen) {
           throw new AppError('conflict', `Invoice ${invoice.invoiceNumber} changed since the quote (${invoice.confirmationReason ?? invoice.confirmationStatus}); ask for a new quote`);
@@ -316,13 +312,14 @@ export async function submitFinancing({ ctx, input }: { ctx: Ctx; input: { finan
   }
 }
 
+/** The invoices a request finances, each with its financed-invoice row. */
+function requestInvoices(tx: DbOrTx, requestId: string) {
+  return tx.select({ fi: financedInvoices, invoice: invoices }).from(financedInvoices).innerJoin(invoices, eq(invoices.id, financedInvoices.invoiceId)).where(eq(financedInvoices.financingRequestId, requestId));
+}
+
 /** The receivables must still stand when money is promised or paid out (the ledger may have moved since). */
 async function assertInvoicesStillStand(tx: DbOrTx, request: Request) {
-  const items = await tx
-    .select({ fi: financedInvoices, invoice: invoices })
-    .from(financedInvoices)
-    .innerJoin(invoices, eq(invoices.id, financedInvoices.invoiceId))
-    .where(eq(financedInvoices.financingRequestId, request.id));
+  const items = await requestInvoices(tx, request.id);
   for (const { fi, invoice } of items) {
     if (invoice.confirmationStatus !== 'confirmed' || financeableFaceFen(invoice) < fi.outstandingFaceFen) {
       throw new AppError('conflict', `Invoice ${invoice.invoiceNumber} no longer stands as quoted (${invoice.confirmationReason ?? invoice.confirmationStatus}); reject the request`, {

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { auditEvents, creditLines, signals } from '../../db/schema';
+import { creditLines, signals } from '../../db/schema';
+import { recordSystemAudit } from '../audit/record-audit';
 import type { DbOrTx } from '../../db/client';
 import { policyOf } from './policies';
 import type { SignalRow } from './signals';
@@ -26,13 +27,11 @@ export async function applyRedSignalActions(tx: DbOrTx, at: Date, signal: Signal
     .update(signals)
     .set({ actions: sql`${signals.actions} || ${JSON.stringify([{ action: 'credit_line_frozen', at: at.toISOString(), detail: { creditLineId: signal.creditLineId } }])}::jsonb` })
     .where(eq(signals.id, signal.id));
-  await tx.insert(auditEvents).values({
+  await recordSystemAudit(tx, at, 'warnings', {
     organizationId: frozen[0]!.bank,
-    actorType: 'system:warnings',
     action: 'credit_line.frozen',
     subjectType: 'credit_line',
     subjectId: signal.creditLineId,
     data: { before: { status: 'active' }, after: { status: 'frozen' }, reason, signalId: signal.id },
-    occurredAt: at,
   });
 }

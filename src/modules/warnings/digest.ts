@@ -43,26 +43,25 @@ export async function morningDigest({ ctx, input }: { ctx: Ctx; input: unknown }
           .where(and(eq(signals.assigneeUserId, ctx.actor.userId), inArray(signals.status, ['open', 'acknowledged'])))
           .orderBy(asc(signals.firstSeenAt))
       : [];
-  // As on the live stream: a credit officer's digest is the signals about credit lines.
-  if (ctx.actor.type === 'user' && ctx.actor.role === 'credit_officer') rows.splice(0, rows.length, ...rows.filter((r) => r.creditLineId));
-  rows.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule));
+  const shown = rows.filter((r) => roleFollows(ctx, r));
+  shown.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.rule.localeCompare(b.rule));
   const counts = { red: 0, orange: 0, yellow: 0 };
-  for (const r of rows) counts[r.severity]++;
+  for (const r of shown) counts[r.severity]++;
   const digest = {
     businessDate: day,
     timeZone: ctx.businessTz,
     from: from.toISOString(),
     to: to.toISOString(),
     counts,
-    signals: rows.map(digestLine),
+    signals: shown.map(digestLine),
     assignedToYou: mine.map(digestLine),
   };
   if (q.format === 'json') return { format: 'json' as const, digest };
   const lines = [
     `threeflow morning digest — business day ${day} (${ctx.businessTz})`,
-    `${rows.length} new signal${rows.length === 1 ? '' : 's'}: ${counts.red} red, ${counts.orange} orange, ${counts.yellow} yellow`,
+    `${shown.length} new signal${shown.length === 1 ? '' : 's'}: ${counts.red} red, ${counts.orange} orange, ${counts.yellow} yellow`,
     '',
-    ...rows.map(textLine),
+    ...shown.map(textLine),
     ...(mine.length ? ['', `assigned to you and still open: ${mine.length}`, ...mine.map(textLine)] : []),
   ];
   return { format: 'text' as const, text: `${lines.join('\n')}\n` };
@@ -206,6 +205,11 @@ export async function listSignals({ ctx, input }: { ctx: Ctx; input: unknown }) 
   return pageOf(rows.map((r) => ({ ...r, createdAt: r.firstSeenAt })), q.limit, signalView);
 }
 
+/** Per role: a credit officer follows the signals about credit lines (the lines, their pledges, invoices, 1+N links), a risk officer everything. */
+function roleFollows(ctx: Ctx, signal: { creditLineId: string | null }): boolean {
+  return !(ctx.actor.type === 'user' && ctx.actor.role === 'credit_officer' && !signal.creditLineId);
+}
+
 export const streamInput = z.object({
   severity: z
     .string()
@@ -215,15 +219,11 @@ export const streamInput = z.object({
   assignedToMe: z.enum(['true', 'false']).optional().openapi({ description: 'Only signals assigned to the caller' }),
 });
 
-/**
- * Whether a changed signal goes to this stream. Per bank always; per role, a credit officer
- * follows the signals about credit lines (the lines, their pledges, invoices and 1+N links),
- * a risk officer everything; and the caller's own filters.
- */
+/** Whether a changed signal goes to this stream: the caller's role (roleFollows), then the caller's own filters. Per bank is the stream's own check. */
 export function streamAccepts(ctx: Ctx, view: z.infer<typeof signalOutput>, filters: z.infer<typeof streamInput>): boolean {
   const { actor } = ctx;
   if (actor.type !== 'user') return true;
-  if (actor.role === 'credit_officer' && !view.creditLineId) return false;
+  if (!roleFollows(ctx, view)) return false;
   if (filters.severity && !filters.severity.split(',').includes(view.severity)) return false;
   if (filters.assignedToMe === 'true' && view.assigneeUserId !== actor.userId) return false;
   return true;

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
-import { auditEvents, creditLines, organizations, pledges, signals } from '../../db/schema';
+import { creditLines, organizations, pledges, signals } from '../../db/schema';
+import { recordSystemAudit } from '../audit/record-audit';
 import type { DbOrTx } from '../../db/client';
 import { applyRedSignalActions } from './actions';
 import { notifySignal } from './feed';
@@ -68,7 +69,7 @@ export async function raiseSignal(db: DbOrTx, at: Date, s: SignalInput, options:
     // Maker-checker: a resolution proposed on other facts is not one a second officer may confirm now.
     const dropped = { resolution: signal!.proposedResolution, proposedBy: signal!.proposedBy, note: signal!.proposedNote };
     [signal] = await db.update(signals).set({ proposedResolution: null, proposedBy: null, proposedNote: null, proposedAt: null }).where(eq(signals.id, signal!.id)).returning();
-    await db.insert(auditEvents).values({ organizationId: signal!.bankOrganizationId, actorType: 'system:warnings', action: 'signal.proposal_withdrawn', subjectType: 'signal', subjectId: signal!.id, data: { before: { proposal: dropped }, after: { proposal: null }, reason: 'new evidence' }, occurredAt: at });
+    await recordSystemAudit(db, at, 'warnings', { organizationId: signal!.bankOrganizationId, action: 'signal.proposal_withdrawn', subjectType: 'signal', subjectId: signal!.id, data: { before: { proposal: dropped }, after: { proposal: null }, reason: 'new evidence' } });
   }
   if (signal!.severity === 'red' && !signal!.makerChecker && (await makerCheckerApplies(db, signal!))) {
     [signal] = await db.update(signals).set({ makerChecker: true }).where(eq(signals.id, signal!.id)).returning();

@@ -3,7 +3,9 @@ import { z } from '@hono/zod-openapi';
 import { afterCursor } from '../../db/keyset';
 import { decodeCursor, pageOf, pageQuerySchema } from '../../lib/pagination';
 import { parseInput } from '../../lib/validation';
-import { auditEvents, organizations, signals, warningRunChunks, warningRuns } from '../../db/schema';
+import { organizations, signals, warningRunChunks, warningRuns } from '../../db/schema';
+import { recordSystemAudit } from '../audit/record-audit';
+import { textArray, uuidArray } from '../../db/arrays';
 import type { DbOrTx } from '../../db/client';
 import { addDays, businessDate, businessDayStart, type Clock } from '../../lib/clock';
 import { type Ctx, requireRole } from '../../lib/context';
@@ -71,7 +73,7 @@ export interface ChunkResult {
 export async function evaluateChunk(db: DbOrTx, clock: Clock, input: { runId: string; businessDate: string; timeZone: string; chunkIndex: number; kind: SubjectKind; ids: string[] }): Promise<ChunkResult> {
   const day = dayWindow(input.businessDate, input.timeZone);
   return db.transaction(async (tx) => {
-    const [run] = await tx.select({ settings: warningRuns.settings, status: warningRuns.status }).from(warningRuns).where(eq(warningRuns.id, input.runId));
+    const [run] = await tx.select({ settings: warningRuns.settings }).from(warningRuns).where(eq(warningRuns.id, input.runId));
     if (!run) throw notFound('Warning run');
     const claimed = await tx
       .insert(warningRunChunks)
@@ -107,13 +109,13 @@ async function raiseFindings(tx: DbOrTx, at: Date, businessDate: string, finding
   if (mode.backfill && entries.length) {
     const judgedLater = await tx.execute<{ key: string }>(sql`
       select rule || '|' || subject_type || '|' || subject_id || '|' || bank_organization_id as key from signals
-      where business_date > ${businessDate} and rule = any(${`{${[...new Set(entries.map(([, p]) => p.rule))].join(',')}}`}::text[])`);
+      where business_date > ${businessDate} and rule = any(${textArray([...new Set(entries.map(([, p]) => p.rule))])})`);
     const later = new Set([...judgedLater].map((r) => r.key));
     entries = entries.filter(([key]) => !later.has(key));
   }
   // Lines about to be frozen are locked first, in id order: two chunks freezing the same lines queue, never deadlock.
   const lines = [...new Set(entries.filter(([, p]) => p.finding.severity === 'red' && p.creditLineId).map(([, p]) => p.creditLineId!))].sort();
-  if (lines.length && !mode.backfill) await tx.execute(sql`select id from credit_lines where id = any(${`{${lines.join(',')}}`}::uuid[]) order by id for update`);
+  if (lines.length && !mode.backfill) await tx.execute(sql`select id from credit_lines where id = any(${uuidArray(lines)}) order by id for update`);
   const idOf = new Map<string, string>();
   const raised: ChunkResult['raised'] = [];
   for (const [key, p] of entries) {
@@ -278,7 +280,7 @@ async function closeSkippedNight(db: DbOrTx, clock: Clock, day: string) {
     .where(and(eq(signals.rule, warningRunSkipped.id), eq(signals.subjectType, 'business_day'), eq(signals.subjectId, day), inArray(signals.status, ['open', 'acknowledged'])))
     .returning();
   for (const row of closed) {
-    await db.insert(auditEvents).values({ organizationId: row.bankOrganizationId, actorType: 'system:warnings', action: 'signal.resolved', subjectType: 'signal', subjectId: row.id, data: { before: { status: 'open' }, after: { status: 'resolved' }, note }, occurredAt: now });
+    await recordSystemAudit(db, now, 'warnings', { organizationId: row.bankOrganizationId, action: 'signal.resolved', subjectType: 'signal', subjectId: row.id, data: { before: { status: 'open' }, after: { status: 'resolved' }, note } });
     await announceSignal(db, now, row, 'signal.resolved');
     await notifySignal(db, { id: row.id, bankOrganizationId: row.bankOrganizationId, type: 'signal.resolved' });
   }

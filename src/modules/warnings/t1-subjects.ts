@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import { textArray, uuidArray } from '../../db/arrays';
 import type { DbOrTx } from '../../db/client';
 import { daysBetween } from '../../lib/clock';
 import { coverageOf, valueCollateral } from '../collateral/coverage';
@@ -76,9 +77,9 @@ export class Findings {
 }
 
 type Rows<T> = T[];
-const ids = (list: string[]) => sql`${`{${list.join(',')}}`}::uuid[]`;
-const texts = (list: string[]) => sql`${`{${list.join(',')}}`}::text[]`;
 const iso = (d: Date) => d.toISOString();
+/** The earliest refused attempt any program's window can reach back to (each program then applies its own). */
+const refusalWindowStart = (day: DayWindow) => new Date(day.to.getTime() - MAX_REFUSAL_WINDOW_DAYS * 86_400_000);
 /** The last instant of a day: a price stamped 00:00 on T+1 belongs to T+1. */
 const justBefore = (d: Date) => new Date(d.getTime() - 1);
 const big = (v: string | null | undefined) => BigInt(v ?? '0');
@@ -146,7 +147,7 @@ async function judgeCreditLines(j: Judging, lineIds: string[]) {
         ct.warning_line_bp, ct.liquidation_line_bp, ct.haircut_bp as terms_haircut_bp, ct.price_max_age_hours,
         exists (select 1 from pledges p where p.credit_line_id = l.id and p.created_at < ${iso(day.to)}::timestamptz) as ever_pledged
       from credit_lines l left join collateral_terms ct on ct.program_id = l.program_id
-      where l.id = any(${ids(lineIds)})`)),
+      where l.id = any(${uuidArray(lineIds)})`)),
   ];
   // Lots of pledges alive at either instant, with booked (pledged − released) and sensed (Σ movements) at both.
   const lots: Rows<LotRow> = [
@@ -161,7 +162,7 @@ async function judgeCreditLines(j: Judging, lineIds: string[]) {
         where t.warehouse_id = pl.warehouse_id and t.lot_code = pl.lot_code and t.kind = 'movement' and t.signed_quantity is not null
           and t.received_at < ${iso(day.to)}::timestamptz and (p.released_at is null or t.received_at <= p.released_at)
       ) m on true
-      where p.credit_line_id = any(${ids(lineIds)}) and p.created_at < ${iso(day.to)}::timestamptz and (p.released_at is null or p.released_at >= ${iso(day.from)}::timestamptz)`)),
+      where p.credit_line_id = any(${uuidArray(lineIds)}) and p.created_at < ${iso(day.to)}::timestamptz and (p.released_at is null or p.released_at >= ${iso(day.from)}::timestamptz)`)),
   ];
   const skuIds = [...new Set(lots.map((l) => l.sku_id))];
   const [pricesEnd, pricesPrev] = await Promise.all([latestPrices(db, skuIds, justBefore(day.to)), latestPrices(db, skuIds, justBefore(day.from))]);
@@ -234,13 +235,13 @@ async function judgePledges(j: Judging, pledgeIds: string[]) {
         select ${releasedBefore(day.to)}::bigint as released_end from telemetry_events t
         where t.warehouse_id = pl.warehouse_id and t.lot_code = pl.lot_code and t.kind = 'movement' and t.signed_quantity is not null and t.received_at < ${iso(day.to)}::timestamptz
       ) m on true
-      where p.id = any(${ids(pledgeIds)})`)),
+      where p.id = any(${uuidArray(pledgeIds)})`)),
   ];
   const pledgeOf = new Map(lots.map((l) => [l.pledge_id, l]));
   const outbounds = await db.execute<{ pledge_id: string; n: number; quantity: string; first_seq: string; device_id: string }>(sql`
     select unauthorized_pledge_id as pledge_id, count(*)::int as n, sum(-signed_quantity)::text as quantity, min(seq)::text as first_seq, min(device_id::text) as device_id
     from telemetry_events
-    where unauthorized_pledge_id = any(${ids(pledgeIds)}) and received_at >= ${iso(day.from)}::timestamptz and received_at < ${iso(day.to)}::timestamptz
+    where unauthorized_pledge_id = any(${uuidArray(pledgeIds)}) and received_at >= ${iso(day.from)}::timestamptz and received_at < ${iso(day.to)}::timestamptz
     group by unauthorized_pledge_id`);
   for (const o of outbounds) {
     const p = pledgeOf.get(o.pledge_id);
@@ -259,7 +260,7 @@ async function judgePledges(j: Judging, pledgeIds: string[]) {
     ...(await db.execute<Reading>(sql`
       select kind, warehouse_id, body->>'zone' as zone, body->>'lotCode' as lot_code, body, received_at::text, device_id, seq::text
       from telemetry_events
-      where warehouse_id = any(${ids(warehouses)}) and lot_code is null and kind in ('count', 'weight')
+      where warehouse_id = any(${uuidArray(warehouses)}) and lot_code is null and kind in ('count', 'weight')
         and received_at >= ${iso(day.from)}::timestamptz and received_at < ${iso(day.to)}::timestamptz
       order by received_at desc, seq desc`)),
   ];
@@ -289,13 +290,13 @@ async function judgeDevices(j: Judging, deviceIds: string[]) {
   const rows = await db.execute<{ id: string; name: string; warehouse_id: string; last_heard: string }>(sql`
     select d.id, d.name, d.warehouse_id,
       coalesce((select max(t.received_at) from telemetry_events t where t.device_id = d.id and t.received_at < ${iso(day.to)}::timestamptz), d.created_at)::text as last_heard
-    from devices d where d.id = any(${ids(deviceIds)})`);
+    from devices d where d.id = any(${uuidArray(deviceIds)})`);
   const silent = rows.map((d) => ({ ...d, silentHours: (day.to.getTime() - new Date(d.last_heard).getTime()) / 3_600_000 })).filter((d) => d.silentHours > 0);
   if (!silent.length) return;
   const pledgesIn = await db.execute<{ id: string; warehouse_id: string; bank_organization_id: string; credit_line_id: string; program_id: string }>(sql`
     select p.id, p.warehouse_id, p.bank_organization_id, p.credit_line_id, l.program_id
     from pledges p join credit_lines l on l.id = p.credit_line_id
-    where p.warehouse_id = any(${ids([...new Set(silent.map((d) => d.warehouse_id))])})
+    where p.warehouse_id = any(${uuidArray([...new Set(silent.map((d) => d.warehouse_id))])})
       and p.created_at < ${iso(day.to)}::timestamptz and (p.released_at is null or p.released_at >= ${iso(day.to)}::timestamptz)`);
   for (const d of silent) {
     for (const p of pledgesIn.filter((x) => x.warehouse_id === d.warehouse_id)) {
@@ -314,7 +315,7 @@ async function judgePrograms(j: Judging, programIds: string[]) {
   const rows = await db.execute<{ id: string; bank_organization_id: string; limit_fen: string; outstanding_end: string }>(sql`
     select p.id, p.bank_organization_id, p.limit_fen::text,
       coalesce((select sum(j.amount_fen) from credit_line_journal j join credit_lines l on l.id = j.credit_line_id where l.program_id = p.id and j.created_at < ${iso(day.to)}::timestamptz), 0)::text as outstanding_end
-    from programs p where p.id = any(${ids(programIds)})`);
+    from programs p where p.id = any(${uuidArray(programIds)})`);
   for (const p of rows) {
     findings.add({ rule: programUtilizationHigh.id, subjectType: 'program', subjectId: p.id, bank: p.bank_organization_id, programId: p.id, creditLineId: null }, judge(settings, p.id, programUtilizationHigh, { outstandingFen: big(p.outstanding_end), limitFen: big(p.limit_fen) }));
   }
@@ -331,7 +332,7 @@ async function judgeCoreEnterprises(j: Judging, coreIds: string[]) {
     select distinct on (core_enterprise_organization_id, external_id)
       core_enterprise_organization_id as core, amount_fen::text, credit_note_fen::text, paid_fen::text, due_date::text, status
     from ledger_entries
-    where core_enterprise_organization_id = any(${ids(coreIds)}) and received_at < ${iso(day.to)}::timestamptz
+    where core_enterprise_organization_id = any(${uuidArray(coreIds)}) and received_at < ${iso(day.to)}::timestamptz
     order by core_enterprise_organization_id, external_id, version desc`);
   const facts = new Map<string, { unpaidFen: bigint; overdueFen: bigint; worstDaysPastDue: number; overdueEntries: number }>();
   for (const e of entries) {
@@ -351,10 +352,10 @@ async function judgeCoreEnterprises(j: Judging, coreIds: string[]) {
   if (!withFacts.length) return;
   const programs = await db.execute<{ id: string; bank_organization_id: string; core: string }>(sql`
     select id, bank_organization_id, core_enterprise_organization_id as core from programs
-    where core_enterprise_organization_id = any(${ids(withFacts)}) and created_at < ${iso(day.to)}::timestamptz and status <> 'closed'`);
+    where core_enterprise_organization_id = any(${uuidArray(withFacts)}) and created_at < ${iso(day.to)}::timestamptz and status <> 'closed'`);
   const lines = await db.execute<{ id: string; program_id: string; bank_organization_id: string; outstanding_end: string }>(sql`
     select l.id, l.program_id, l.bank_organization_id, ${outstandingAt(sql`l.id`, day.to)} as outstanding_end
-    from credit_lines l where l.program_id = any(${ids(programs.map((p) => p.id))})`);
+    from credit_lines l where l.program_id = any(${uuidArray(programs.map((p) => p.id))})`);
   for (const p of programs) {
     const f = facts.get(p.core)!;
     const overdueShareBp = Number((f.overdueFen * 10_000n) / f.unpaidFen);
@@ -376,11 +377,11 @@ async function judgeSuppliers(j: Judging, supplierIds: string[]) {
   const { db, day, settings, findings } = j;
   const attempts = await db.execute<{ supplier: string; bank: string; type: string; occurred_at: string }>(sql`
     select supplier_organization_id as supplier, bank_organization_id as bank, type, occurred_at::text from financing_events
-    where supplier_organization_id = any(${ids(supplierIds)}) and bank_organization_id is not null
+    where supplier_organization_id = any(${uuidArray(supplierIds)}) and bank_organization_id is not null
       and type in ('duplicate_financing_refused', 'double_pledge_refused')
-      and occurred_at >= ${iso(new Date(day.to.getTime() - MAX_REFUSAL_WINDOW_DAYS * 86_400_000))}::timestamptz and occurred_at < ${iso(day.to)}::timestamptz`);
+      and occurred_at >= ${iso(refusalWindowStart(day))}::timestamptz and occurred_at < ${iso(day.to)}::timestamptz`);
   const lines = await db.execute<{ supplier: string; bank: string; program_id: string; id: string }>(sql`
-    select supplier_organization_id as supplier, bank_organization_id as bank, program_id, id from credit_lines where supplier_organization_id = any(${ids(supplierIds)})`);
+    select supplier_organization_id as supplier, bank_organization_id as bank, program_id, id from credit_lines where supplier_organization_id = any(${uuidArray(supplierIds)})`);
   const pairs = new Map<string, { type: string; occurred_at: string }[]>();
   for (const a of attempts) {
     const k = `${a.supplier}|${a.bank}`;
@@ -407,16 +408,16 @@ async function judgeEnterprises(j: Judging, creditCodes: string[]) {
   const watch = new Map((await computeWatchList(db)).map((w) => [w.creditCode, w.bankOrganizationIds]));
   // The programs through which each bank watches an enterprise (as core or as a supplier): their settings apply.
   const programs = await db.execute<{ credit_code: string; bank: string; program_id: string }>(sql`
-    select o.credit_code, p.bank_organization_id as bank, p.id as program_id from programs p join organizations o on o.id = p.core_enterprise_organization_id where o.credit_code = any(${texts(creditCodes)})
+    select o.credit_code, p.bank_organization_id as bank, p.id as program_id from programs p join organizations o on o.id = p.core_enterprise_organization_id where o.credit_code = any(${textArray(creditCodes)})
     union
-    select o.credit_code, l.bank_organization_id, l.program_id from credit_lines l join organizations o on o.id = l.supplier_organization_id where o.credit_code = any(${texts(creditCodes)})`);
+    select o.credit_code, l.bank_organization_id, l.program_id from credit_lines l join organizations o on o.id = l.supplier_organization_id where o.credit_code = any(${textArray(creditCodes)})`);
   const contextsOf = (code: string, bank: string) => {
     const list = programs.filter((p) => p.credit_code === code && p.bank === bank).map((p) => p.program_id);
     return list.length ? list : [null];
   };
   const events = await db.execute<{ credit_code: string; type: string; severity: Severity; item_key: string; before: unknown; after: unknown; detail: unknown; from_version: number; to_version: number }>(sql`
     select credit_code, type, severity, item_key, before, after, detail, from_version, to_version from registry_change_events
-    where credit_code = any(${texts(creditCodes)}) and detected_at >= ${iso(day.from)}::timestamptz and detected_at < ${iso(day.to)}::timestamptz`);
+    where credit_code = any(${textArray(creditCodes)}) and detected_at >= ${iso(day.from)}::timestamptz and detected_at < ${iso(day.to)}::timestamptz`);
   // A chattel mortgage (动产抵押) registered by a pledgor whose goods a bank holds here is a double pledge: red for that bank.
   const mortgagors = [...new Set(events.filter((e) => e.type === 'chattel_mortgage_added').map((e) => e.credit_code))];
   const pledgedHere = new Map<string, number>();
@@ -424,7 +425,7 @@ async function judgeEnterprises(j: Judging, creditCodes: string[]) {
     const rows = await db.execute<{ credit_code: string; bank: string; n: number }>(sql`
       select o.credit_code, p.bank_organization_id as bank, count(*)::int as n
       from pledges p join organizations o on o.id = p.supplier_organization_id
-      where o.credit_code = any(${texts(mortgagors)}) and p.created_at < ${iso(day.to)}::timestamptz and (p.released_at is null or p.released_at >= ${iso(day.to)}::timestamptz)
+      where o.credit_code = any(${textArray(mortgagors)}) and p.created_at < ${iso(day.to)}::timestamptz and (p.released_at is null or p.released_at >= ${iso(day.to)}::timestamptz)
       group by 1, 2`);
     for (const r of rows) pledgedHere.set(`${r.credit_code}|${r.bank}`, r.n);
   }
@@ -440,7 +441,7 @@ async function judgeEnterprises(j: Judging, creditCodes: string[]) {
   }
   const fetched = await db.execute<{ credit_code: string; last: string | null }>(sql`
     select credit_code, max(last_success_at)::text as last from registry_fetch_status
-    where credit_code = any(${texts(creditCodes)}) group by credit_code`);
+    where credit_code = any(${textArray(creditCodes)}) group by credit_code`);
   const lastOf = new Map(fetched.map((f) => [f.credit_code, f.last]));
   for (const code of creditCodes) {
     const last = lastOf.get(code);
@@ -460,7 +461,7 @@ async function judgeFinancedInvoices(j: Judging, financedInvoiceIds: string[]) {
   const rows = await db.execute<{ invoice_id: string; request_id: string; bank_organization_id: string; credit_line_id: string; program_id: string; maturity_date: string; grace_days: number; invoice_number: string; outstanding_face_fen: string }>(sql`
     select fi.invoice_id, r.id as request_id, r.bank_organization_id, r.credit_line_id, r.program_id, r.maturity_date::text, p.grace_days, i.invoice_number, fi.outstanding_face_fen::text
     from financed_invoices fi join financing_requests r on r.id = fi.financing_request_id join programs p on p.id = r.program_id join invoices i on i.id = fi.invoice_id
-    where fi.id = any(${ids(financedInvoiceIds)})`);
+    where fi.id = any(${uuidArray(financedInvoiceIds)})`);
   for (const r of rows) {
     const f = judge(settings, r.program_id, financedInvoiceOverdue, { daysPastDue: daysBetween(r.maturity_date, day.businessDate), graceDays: r.grace_days });
     findings.add(
@@ -476,7 +477,7 @@ async function judgeInvoiceEvents(j: Judging, eventIds: string[]) {
   const events = await db.execute<{ type: string; bank_organization_id: string | null; subject_id: string; data: Record<string, unknown>; credit_line_id: string | null; program_id: string | null }>(sql`
     select e.type, e.bank_organization_id, e.subject_id, e.data, l.id as credit_line_id, l.program_id
     from financing_events e left join credit_lines l on l.id::text = e.data->>'creditLineId'
-    where e.id = any(${ids(eventIds)})`);
+    where e.id = any(${uuidArray(eventIds)})`);
   for (const e of events) {
     if (!e.bank_organization_id) continue;
     const f = judge(settings, e.program_id, financedInvoiceCancelledOrDisputed, { event: e.type as 'financed_invoice_cancelled' | 'financed_invoice_disputed' | 'financed_invoice_impaired' });
@@ -510,7 +511,7 @@ export async function subjectsOfDay(db: DbOrTx, day: DayWindow): Promise<Record<
     supplier: await list(sql`
       select distinct supplier_organization_id as id from financing_events
       where type in ('duplicate_financing_refused', 'double_pledge_refused') and supplier_organization_id is not null
-        and occurred_at >= ${iso(new Date(day.to.getTime() - MAX_REFUSAL_WINDOW_DAYS * 86_400_000))}::timestamptz and occurred_at < ${to}::timestamptz order by 1`),
+        and occurred_at >= ${iso(refusalWindowStart(day))}::timestamptz and occurred_at < ${to}::timestamptz order by 1`),
     enterprise: (await computeWatchList(db)).map((w) => w.creditCode).sort(),
     financed_invoice: await list(sql`
       select fi.id from financed_invoices fi join financing_requests r on r.id = fi.financing_request_id
